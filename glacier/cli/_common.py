@@ -1,0 +1,39 @@
+"""What every command shares: loading pipelines and turning user errors into exit 1."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+from glacier.dsl.compile import CompiledPipeline
+from glacier.dsl.discovery import PipelineModule, load_pipelines
+from glacier.errors import GlacierError
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A GlacierError is the user's to fix: print its message alone and exit 1."""
+    try:
+        yield
+    except GlacierError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+def load(path: str, pipeline: str | None) -> tuple[PipelineModule, tuple[CompiledPipeline, ...]]:
+    module = load_pipelines(path)
+    selected = module.select(pipeline)
+    if not selected:
+        raise GlacierError(
+            f"No pipelines found in '{path}'.",
+            fix="define a pipeline at module level: Pipeline(name=...).source(...)... or "
+            "raw.transform(task).to(out).",
+        )
+    return module, selected
+
+
+def echo(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -1,0 +1,46 @@
+"""``glacier graph`` and ``glacier validate``: the DAG, and definition checks only."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+
+import typer
+
+from glacier.cli._common import echo, load, user_errors
+from glacier.dag.render import to_dot, to_mermaid
+
+
+class GraphFormat(StrEnum):
+    mermaid = "mermaid"
+    dot = "dot"
+    json = "json"
+
+
+def graph(
+    path: str = typer.Argument(..., help="A pipeline file (or importable module)."),
+    pipeline: str | None = typer.Option(None, "--pipeline", "-p", help="Only this pipeline."),
+    format: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", "-f"),
+) -> None:
+    """Print the typed DAG of each pipeline (json is the DAG itself)."""
+    with user_errors():
+        _, pipelines = load(path, pipeline)
+        if format is GraphFormat.json:
+            docs = [p.dag.model_dump(mode="json") for p in pipelines]
+            echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+            return
+        render = to_mermaid if format is GraphFormat.mermaid else to_dot
+        echo("\n".join(render(p.dag) for p in pipelines))
+
+
+def validate(path: str = typer.Argument(..., help="A pipeline file (or importable module).")) -> None:
+    """Check every pipeline's definition without reading or writing any data."""
+    with user_errors():
+        _, pipelines = load(path, None)
+        for p in pipelines:
+            echo(f"ok  {p.name}: {len(p.dag.tasks)} tasks, {len(p.dag.datasets)} datasets")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(graph)
+    app.command()(validate)

@@ -1,0 +1,123 @@
+"""Configuration models: where data lives (AwsConfig, LocalConfig) and how tasks run
+(LambdaConfig, SparkConfig).
+
+They are frozen pydantic models, so they serialize into the typed DAG unchanged, and they
+reject impossible values when constructed, with a message naming the field and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from glacier.errors import ConfigError
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+
+
+class GlacierConfig(BaseModel):
+    """Base: frozen, no unknown fields, and construction errors become ConfigError."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise ConfigError(_describe(type(self).__name__, exc), fix=_fix_hint(exc)) from None
+
+
+def _describe(model: str, exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "(value)"
+        given = err.get("input")
+        parts.append(f"{model}.{field}={given!r}: {err['msg']}")
+    return "Invalid configuration: " + "; ".join(parts) + "."
+
+
+def _fix_hint(exc: ValidationError) -> str:
+    fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})
+    return f"change {', '.join(fields) or 'the value'} to a value within the documented range."
+
+
+class AwsConfig(GlacierConfig):
+    """Data lives in S3; tasks deploy to AWS."""
+
+    kind: Literal["aws"] = "aws"
+    region: str = "us-east-1"
+    profile: str | None = None
+    endpoint_url: str | None = Field(
+        default=None, description="an S3-compatible endpoint, e.g. http://127.0.0.1:5000 for moto"
+    )
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region_shape(cls, value: str) -> str:
+        if not _REGION.match(value):
+            raise ValueError("must look like an AWS region such as 'us-east-1' or 'eu-west-2'")
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _http_endpoint(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _aws_tag_limits(cls, value: dict[str, str]) -> dict[str, str]:
+        if len(value) > 50:
+            raise ValueError("AWS allows at most 50 tags per resource")
+        for key, tag_value in value.items():
+            if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} must be 1-128 characters and not start with 'aws:'")
+            if len(tag_value) > 256:
+                raise ValueError(f"tag {key!r} value must be at most 256 characters")
+        return value
+
+
+class LocalConfig(GlacierConfig):
+    """Data lives on the local filesystem: bucket ``b``, path ``p`` -> ``base_path/b/p``."""
+
+    kind: Literal["local"] = "local"
+    base_path: str = "./data"
+
+    @field_validator("base_path")
+    @classmethod
+    def _non_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a directory path")
+        return value
+
+
+StorageConfig = AwsConfig | LocalConfig
+
+
+class LambdaConfig(GlacierConfig):
+    """How a serverless (or local) task runs as an AWS Lambda function."""
+
+    kind: Literal["lambda"] = "lambda"
+    memory: int = Field(default=1024, ge=128, le=10240, description="MB")
+    timeout: int = Field(default=900, ge=1, le=900, description="seconds")
+    ephemeral_storage: int = Field(default=512, ge=512, le=10240, description="MB of /tmp")
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+    python_version: Literal["3.12", "3.13"] = "3.12"
+
+
+class SparkConfig(GlacierConfig):
+    """How a spark task runs: an AWS Glue job (default) or EMR Serverless."""
+
+    kind: Literal["spark"] = "spark"
+    workers: int = Field(default=2, ge=2, le=299)
+    worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X", "G.025X"] = "G.1X"
+    engine: Literal["glue", "emr-serverless"] = "glue"
+    glue_version: Literal["5.0"] = "5.0"
+    timeout_minutes: int = Field(default=60, ge=1, le=2880)
+
+
+ExecutorConfig = LambdaConfig | SparkConfig

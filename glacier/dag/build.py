@@ -1,0 +1,140 @@
+"""Build a validated PipelineDAG from plain step records.
+
+The DSL turns its lineage into ``StepSpec`` records (pure data) and calls ``build_dag``;
+nothing here knows about Bucket, Task or Pipeline objects. Every step is O(1) amortised, so
+building is linear in the number of steps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from glacier.config import StorageConfig
+from glacier.dag.model import DatasetNode, PipelineDAG, TaskDefinition, TaskNode, topological_sort
+from glacier.errors import DefinitionError, GraphError
+from glacier.formats import format_for_path
+
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class DatasetRef:
+    bucket: str
+    path: str
+    managed: bool = True
+
+    @property
+    def id(self) -> str:
+        return f"{self.bucket}/{self.path}"
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One ``sources -> task -> target`` step, sources already bound to parameter names."""
+
+    task: TaskDefinition
+    inputs: tuple[tuple[str, DatasetRef], ...]
+    output: DatasetRef
+
+
+def normalize_location(bucket: str, path: str) -> DatasetRef:
+    """Check a bucket name and path the way S3 would, and normalise the path."""
+    if not isinstance(bucket, str) or not _BUCKET_NAME.match(bucket) or ".." in bucket:
+        raise DefinitionError(
+            f"Bucket name {bucket!r} is not a valid S3 bucket name.",
+            fix="use 3-63 lowercase letters, digits, dots or hyphens, starting and ending with a "
+            "letter or digit (e.g. 'data-lake').",
+        )
+    if not isinstance(path, str) or not path.strip("/"):
+        raise DefinitionError(
+            f"Bucket '{bucket}' needs a path inside it, got {path!r}.",
+            fix="pass path='folder/name.parquet' (or a folder ending in '/').",
+        )
+    is_dir = path.endswith("/")
+    parts = [p for p in path.split("/") if p]
+    if any(p in (".", "..") for p in parts):
+        raise DefinitionError(
+            f"Bucket '{bucket}' path {path!r} contains '.' or '..'.",
+            fix="use a plain relative key such as 'raw/data.parquet'.",
+        )
+    normalized = "/".join(parts) + ("/" if is_dir else "")
+    format_for_path(normalized, bucket=bucket)  # unknown formats fail at definition time
+    return DatasetRef(bucket=bucket, path=normalized)
+
+
+def build_dag(
+    name: str,
+    steps: list[StepSpec],
+    *,
+    storage: StorageConfig,
+    description: str | None = None,
+) -> PipelineDAG:
+    if not steps:
+        raise GraphError(
+            f"Pipeline '{name}' has no steps.",
+            fix="add at least one .transform(task).to(bucket) step.",
+        )
+    datasets: dict[str, DatasetNode] = {}
+    for step in steps:
+        for ref in (*(ref for _, ref in step.inputs), step.output):
+            _add_dataset(datasets, ref)
+    tasks = _name_tasks(steps)
+    order = topological_sort(tasks)
+    by_name = {task.name: task for task in tasks}
+    return PipelineDAG(
+        name=name,
+        description=description,
+        storage=storage,
+        datasets=tuple(datasets[k] for k in sorted(datasets)),
+        tasks=tuple(by_name[n] for n in order),
+    )
+
+
+def _add_dataset(datasets: dict[str, DatasetNode], ref: DatasetRef) -> None:
+    existing = datasets.get(ref.id)
+    if existing is None:
+        datasets[ref.id] = DatasetNode(
+            id=ref.id,
+            bucket=ref.bucket,
+            path=ref.path,
+            format=format_for_path(ref.path, bucket=ref.bucket),
+            managed=ref.managed,
+        )
+    elif existing.managed != ref.managed:
+        raise DefinitionError(
+            f"Bucket '{ref.bucket}' is declared both managed and external.",
+            fix="declare every path of one bucket with the same managed= setting.",
+        )
+
+
+def _name_tasks(steps: list[StepSpec]) -> list[TaskNode]:
+    """One TaskNode per distinct step. A task used in several steps gets its output's path
+    appended to its name, so every node name is unique and built from user-declared ids."""
+    uses: dict[str, set[str]] = {}
+    for step in steps:
+        uses.setdefault(step.task.name, set()).add(step.output.id)
+    nodes: dict[str, TaskNode] = {}
+    for step in steps:
+        name = step.task.name
+        if len(uses[name]) > 1:
+            name = f"{name}__{_slug(step.output.path)}"
+        node = TaskNode(
+            **step.task.model_dump(exclude={"name"}),
+            name=name,
+            inputs=dict(sorted((param, ref.id) for param, ref in step.inputs)),
+            output=step.output.id,
+        )
+        previous = nodes.get(name)
+        if previous is not None and previous != node:
+            raise GraphError(
+                f"Task '{step.task.name}' is applied twice to write '{step.output.id}' with "
+                "different inputs.",
+                fix="write each application of the task to its own bucket path.",
+            )
+        nodes[name] = node
+    return list(nodes.values())
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")

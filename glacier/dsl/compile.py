@@ -1,0 +1,50 @@
+"""DSL -> typed DAG: the one bridge between definition objects and pure data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from glacier.config import StorageConfig
+from glacier.dag.build import build_dag
+from glacier.dag.model import PipelineDAG
+from glacier.dsl.lineage import TransformStep
+from glacier.errors import DefinitionError
+
+
+@dataclass(frozen=True)
+class CompiledPipeline:
+    """A typed DAG plus the functions its tasks name (task node name -> callable).
+
+    Backends read the DAG; a runner in this process may call the functions directly
+    instead of importing them by ``code_ref`` (which is what the cloud runtime does).
+    """
+
+    dag: PipelineDAG
+    functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.dag.name
+
+
+def compile_steps(name: str, steps: list[TransformStep], *, description: str | None = None) -> CompiledPipeline:
+    storage = _one_storage(name, steps)
+    dag = build_dag(name, [step.to_spec() for step in steps], storage=storage, description=description)
+    by_output = {step.target.id: step.task.func for step in steps}
+    functions = {task.name: by_output[task.output] for task in dag.tasks}
+    return CompiledPipeline(dag=dag, functions=functions)
+
+
+def _one_storage(name: str, steps: list[TransformStep]) -> StorageConfig:
+    configs: dict[str, StorageConfig] = {}
+    for step in steps:
+        for bucket in (*step.sources.values(), step.target):
+            configs.setdefault(bucket.provider.config.model_dump_json(), bucket.provider.config)
+    if len(configs) != 1:
+        raise DefinitionError(
+            f"Pipeline '{name}' mixes buckets from providers with different storage configs.",
+            fix="create every bucket of one pipeline from the same Provider.",
+        )
+    return next(iter(configs.values()))

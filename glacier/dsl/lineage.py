@@ -1,0 +1,129 @@
+"""Lineage: the steps that produce a bucket, and how sources bind to task parameters.
+
+A bucket returned by ``.to()`` keeps a reference to the single step that wrote it; the
+full lineage is collected on demand by walking those references, so chaining a step is
+O(1) and collecting is linear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from glacier.dag.build import DatasetRef, StepSpec
+from glacier.dsl.task import Task
+from glacier.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from glacier.dsl.bucket import Bucket
+
+StepKey = tuple[int, tuple[tuple[str, str], ...], str]
+
+
+@dataclass(frozen=True, eq=False)
+class TransformStep:
+    """``sources -> task -> target``; sources are keyed by the task parameter they feed."""
+
+    task: Task
+    sources: Mapping[str, Bucket]
+    target: Bucket
+
+    @property
+    def source(self) -> Bucket | None:
+        """The one source of a single-source step (None for a multi-source step)."""
+        return next(iter(self.sources.values())) if len(self.sources) == 1 else None
+
+    @property
+    def key(self) -> StepKey:
+        return (
+            id(self.task),
+            tuple(sorted((param, bucket.id) for param, bucket in self.sources.items())),
+            self.target.id,
+        )
+
+    def to_spec(self) -> StepSpec:
+        return StepSpec(
+            task=self.task.definition,
+            inputs=tuple((param, _ref(bucket)) for param, bucket in self.sources.items()),
+            output=_ref(self.target),
+        )
+
+    def __repr__(self) -> str:
+        srcs = ", ".join(f"{p}={b.path}" for p, b in self.sources.items())
+        return f"TransformStep({srcs} -> {self.task.name} -> {self.target.path})"
+
+
+# The earlier design names the multi-source variant separately; it is the same record here.
+MultiSourceTransformStep = TransformStep
+
+
+def _ref(bucket: Bucket) -> DatasetRef:
+    return DatasetRef(bucket=bucket.bucket, path=bucket.path, managed=bucket.managed)
+
+
+def collect_lineage(steps: Iterable[TransformStep]) -> list[TransformStep]:
+    """Every step the given steps depend on, upstream first, each once (by identity of
+    task, sources and target)."""
+    seen: set[StepKey] = set()
+    ordered: list[TransformStep] = []
+    for root in steps:
+        # Iterative post-order DFS: deep chains must not hit the recursion limit.
+        stack: list[tuple[TransformStep, bool]] = [(root, False)]
+        while stack:
+            step, expanded = stack.pop()
+            key = step.key
+            if key in seen:
+                continue
+            if expanded:
+                seen.add(key)
+                ordered.append(step)
+                continue
+            stack.append((step, True))
+            for bucket in reversed(list(step.sources.values())):
+                for parent in reversed(bucket._own_steps()):
+                    if parent.key not in seen:
+                        stack.append((parent, False))
+    return ordered
+
+
+def ensure_task(task: Any, where: str) -> Task:
+    if isinstance(task, Task):
+        return task
+    if callable(task):
+        raise DefinitionError(
+            f"{where}.transform() got the plain function '{getattr(task, '__name__', task)}'.",
+            fix="decorate it with @executor.task() (e.g. @provider.local().task()) first.",
+        )
+    raise DefinitionError(
+        f"{where}.transform() got {task!r}, which is not a task.",
+        fix="pass a function decorated with @executor.task().",
+    )
+
+
+def bind_sources(task: Task, sources: Mapping[str, Bucket], *, positional: bool) -> dict[str, Bucket]:
+    """Map sources onto the task's parameters.
+
+    A positional single source (``bucket.transform(t)``, ``.source(b)``, or the bucket a
+    previous ``.to()`` wrote) feeds the task's one required parameter, whatever its name.
+    Named sources must match the parameter names.
+    """
+    required = task.definition.required_params
+    allowed = set(required) | set(task.definition.optional_params)
+    if positional:
+        (bucket,) = sources.values()
+        if len(required) != 1:
+            raise DefinitionError(
+                f"Task '{task.name}' takes {len(required)} parameters ({', '.join(required)}) but "
+                f"receives one source ('{bucket.id}').",
+                fix=f"start a multi-source step: Pipeline({', '.join(f'{p}=...' for p in required)})"
+                f".transform({task.name}).",
+            )
+        return {required[0]: bucket}
+    names = set(sources)
+    if not set(required) <= names <= allowed:
+        raise DefinitionError(
+            f"Task '{task.name}' parameters {sorted(allowed)} do not match sources {sorted(names)}.",
+            fix=f"name the sources after the parameters: {', '.join(f'{p}=<bucket>' for p in required)}.",
+        )
+    return dict(sources)

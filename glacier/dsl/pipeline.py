@@ -1,0 +1,272 @@
+"""Pipeline: the factory style (``Pipeline(name=...).source(b).transform(t).to(out)``) and
+the multi-source start (``Pipeline(sales_df=s, customers_df=c).transform(join).to(out)``).
+
+Both build the same steps as chainable buckets. Every chaining call returns a new Pipeline
+(so a partly built pipeline can be branched safely); after ``.to(b)`` the pipeline stands
+wherever ``b`` can: as the source of another step or another pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from glacier.dsl.bucket import Bucket, _check_pipeline_name, as_source, complete_step
+from glacier.dsl.lineage import TransformStep, bind_sources, collect_lineage, ensure_task
+from glacier.errors import DefinitionError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from glacier.dag.model import PipelineDAG
+    from glacier.dsl.compile import CompiledPipeline
+    from glacier.dsl.task import Task
+
+RESERVED = ("name", "description", "config")
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """An immutable cons list of steps, so appending is O(1) and branches share a prefix."""
+
+    step: TransformStep
+    previous: _Steps | None
+
+    def to_list(self) -> list[TransformStep]:
+        out: list[TransformStep] = []
+        node: _Steps | None = self
+        while node is not None:
+            out.append(node.step)
+            node = node.previous
+        out.reverse()
+        return out
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """A ``.transform(task)`` awaiting ``.to(bucket)``."""
+
+    sources: dict[str, Bucket]
+    task: Task
+
+
+class Pipeline:
+    def __init__(
+        self,
+        name: str | None = None,
+        description: str | None = None,
+        config: dict[str, Any] | None = None,
+        **sources: Any,
+    ) -> None:
+        for word, value in (("name", name), ("description", description), ("config", config)):
+            if hasattr(value, "_as_bucket"):
+                raise DefinitionError(
+                    f"Pipeline({word}=...) got a bucket, but '{word}' is reserved.",
+                    fix=f"rename that source and the task parameter (e.g. '{word}_df').",
+                )
+        if name is not None:
+            _check_pipeline_name(name)
+        if name is None and not sources:
+            raise DefinitionError(
+                "Pipeline() needs a name or at least one source.",
+                fix="write Pipeline(name='my_etl') or Pipeline(sales_df=sales, customers_df=customers).",
+            )
+        if config is not None and not isinstance(config, dict):
+            raise DefinitionError(
+                f"Pipeline '{name}' got config={config!r}.",
+                fix="pass config as a dict, e.g. config={'owner': 'data-team'}.",
+            )
+        self.name = name
+        self.description = description
+        self.config: dict[str, Any] = dict(config or {})
+        self._current: dict[str, Bucket] | None = None
+        self._positional = False
+        self._pending: PendingStep | None = None
+        self._steps: _Steps | None = None
+        self._head: Bucket | None = None
+        self._extra: tuple[TransformStep, ...] = ()
+        if sources:
+            self._current = _named_sources(sources, self._label)
+        self._metadata: dict[str, Any] = {}
+        self._sync_metadata()
+
+    # -- construction helpers --------------------------------------------------------------
+    @classmethod
+    def _from_lineage(
+        cls, name: str, description: str | None, steps: list[TransformStep], head: Bucket | None
+    ) -> Pipeline:
+        pipeline = cls(name=name, description=description)
+        pipeline._extra = tuple(steps)
+        if head is not None:
+            pipeline._head = head
+            pipeline._current = {"": head}
+            pipeline._positional = True
+        return pipeline
+
+    def _evolve(self, **changes: Any) -> Pipeline:
+        clone = object.__new__(Pipeline)
+        clone.__dict__.update(self.__dict__)
+        clone._metadata = dict(self._metadata)
+        clone.config = dict(self.config)
+        clone.__dict__.update(changes)
+        return clone
+
+    @property
+    def _label(self) -> str:
+        return f"Pipeline '{self.name}'" if self.name else "Pipeline"
+
+    def _sync_metadata(self) -> None:
+        if self.name:
+            self._metadata["name"] = self.name
+        if self.description:
+            self._metadata["description"] = self.description
+
+    # -- the chain -------------------------------------------------------------------------
+    def source(self, bucket: Any) -> Pipeline:
+        """Read one bucket; the next task receives it as its single parameter."""
+        self._no_pending("source")
+        return self._evolve(_current={"": as_source(bucket, f"{self._label}.source()")}, _positional=True)
+
+    def sources(self, **buckets: Any) -> Pipeline:
+        """Read several buckets; their names must equal the next task's parameter names."""
+        self._no_pending("sources")
+        if not buckets:
+            raise DefinitionError(
+                f"{self._label}.sources() got no buckets.",
+                fix="pass them by parameter name: .sources(sales_df=sales, customers_df=customers).",
+            )
+        return self._evolve(_current=_named_sources(buckets, self._label), _positional=False)
+
+    def transform(self, task: Any) -> Pipeline:
+        task = ensure_task(task, self._label)
+        self._no_pending("transform")
+        if self._current is None:
+            raise DefinitionError(
+                f"{self._label}.transform({task.name}) has nothing to read.",
+                fix="call .source(bucket) or .sources(name=bucket, ...) before .transform().",
+            )
+        bound = bind_sources(task, self._current, positional=self._positional)
+        return self._evolve(_pending=PendingStep(sources=bound, task=task), _current=None)
+
+    def to(self, bucket: Any) -> Pipeline:
+        if self._pending is None:
+            raise DefinitionError(
+                f"{self._label}.to({getattr(bucket, 'id', bucket)}) has no transform to write.",
+                fix="call .transform(task) before .to(bucket).",
+            )
+        written = complete_step(self._pending.task, self._pending.sources, bucket)
+        assert written._step is not None
+        return self._evolve(
+            _pending=None,
+            _steps=_Steps(written._step, self._steps),
+            _head=written,
+            _current={"": written},
+            _positional=True,
+        )
+
+    def _no_pending(self, method: str) -> None:
+        if self._pending is not None:
+            raise DefinitionError(
+                f"{self._label}: .{method}() follows .transform({self._pending.task.name}) "
+                "without a .to().",
+                fix=f"write the result first: .transform({self._pending.task.name}).to(bucket).",
+            )
+
+    # -- as a bucket (the head: what the last .to() wrote) ----------------------------------
+    def _as_bucket(self) -> Bucket:
+        if self._head is None:
+            raise DefinitionError(
+                f"{self._label} has written no bucket yet, so it cannot be used as a source.",
+                fix="finish it with .transform(task).to(bucket) first, or pass the bucket itself.",
+            )
+        return self._head
+
+    @property
+    def bucket(self) -> str:
+        return self._as_bucket().bucket
+
+    @property
+    def path(self) -> str:
+        return self._as_bucket().path
+
+    def get_uri(self) -> str:
+        return self._as_bucket().get_uri()
+
+    def scan(self) -> pl.LazyFrame:
+        return self._as_bucket().scan()
+
+    # -- the definition --------------------------------------------------------------------
+    @property
+    def _lineage(self) -> list[TransformStep]:
+        own = list(self._extra) + (self._steps.to_list() if self._steps else [])
+        return collect_lineage(own)
+
+    def with_name(self, name: str, description: str | None = None) -> Pipeline:
+        _check_pipeline_name(name)
+        self.name = name
+        if description:
+            self.description = description
+        self._sync_metadata()
+        return self
+
+    @property
+    def pipeline_name(self) -> str:
+        if self.name:
+            return self.name
+        if self._head is not None:
+            return self._head.pipeline_name
+        raise DefinitionError(
+            "This pipeline has no name.", fix="name it: Pipeline(name='...') or .with_name('...')."
+        )
+
+    def to_pipeline(self) -> Pipeline:
+        return self
+
+    def compile(self, name: str | None = None) -> CompiledPipeline:
+        from glacier.dsl.compile import compile_steps
+
+        if self._pending is not None:
+            raise DefinitionError(
+                f"{self._label} has an incomplete step: .transform({self._pending.task.name}) "
+                "has no .to().",
+                fix=f"complete it with .transform({self._pending.task.name}).to(bucket).",
+            )
+        steps = self._lineage
+        if not steps:
+            raise DefinitionError(
+                f"{self._label} has no steps.",
+                fix="add .transform(task).to(bucket) after the source.",
+            )
+        return compile_steps(name or self.pipeline_name, steps, description=self.description)
+
+    def to_dag(self) -> PipelineDAG:
+        return self.compile().dag
+
+    def visualize(self) -> str:
+        from glacier.dag.render import to_mermaid
+
+        return to_mermaid(self.to_dag())
+
+    def run(self, mode: str = "local", **kwargs: Any) -> Any:
+        from glacier.dsl.modes import run_mode
+
+        return run_mode(self.compile(), mode, **kwargs)
+
+    def __repr__(self) -> str:
+        steps = len(self._lineage)
+        if self.name:
+            return f"Pipeline(name='{self.name}', steps={steps})"
+        names = ", ".join(k for k in (self._current or {}) if k)
+        return f"Pipeline(sources=[{names}], steps={steps})"
+
+
+def _named_sources(buckets: dict[str, Any], label: str) -> dict[str, Bucket]:
+    out: dict[str, Bucket] = {}
+    for key, value in buckets.items():
+        if key in RESERVED:
+            raise DefinitionError(
+                f"{label}: '{key}' is reserved and cannot name a source.",
+                fix=f"rename the task parameter and source (e.g. '{key}_df').",
+            )
+        out[key] = as_source(value, f"{label} source '{key}'")
+    return out

@@ -1,0 +1,134 @@
+"""Provider: the entry point that creates storage (buckets) and executors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, overload
+
+from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig, StorageConfig
+from glacier.dag.build import normalize_location
+from glacier.dag.model import ExecutorKind
+from glacier.dsl.bucket import Bucket
+from glacier.dsl.task import Task
+from glacier.errors import ConfigError
+
+
+class ExecutionResource:
+    """Where tasks run. ``@executor.task()`` binds a function to it."""
+
+    type: ClassVar[ExecutorKind]
+    config: LambdaConfig | SparkConfig
+
+    def __init__(self, provider: Provider, config: LambdaConfig | SparkConfig) -> None:
+        self.provider = provider
+        self.config = config
+
+    @overload
+    def task(self, func: Callable[..., Any], /) -> Task: ...
+    @overload
+    def task(
+        self,
+        func: None = None,
+        /,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        retries: int = 0,
+        cache: bool = False,
+        **config: Any,
+    ) -> Callable[[Callable[..., Any]], Task]: ...
+
+    def task(
+        self,
+        func: Callable[..., Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        timeout: float | None = None,
+        retries: int = 0,
+        cache: bool = False,
+        **config: Any,
+    ) -> Task | Callable[[Callable[..., Any]], Task]:
+        """Decorator: ``@executor.task``, ``@executor.task()`` or ``@executor.task(name=..., ...)``."""
+
+        def decorator(f: Callable[..., Any]) -> Task:
+            return Task(
+                func=f,
+                executor=self,
+                name=name or getattr(f, "__name__", ""),
+                timeout=timeout,
+                retries=retries,
+                cache=cache,
+                config=config,
+            )
+
+        return decorator if func is None else decorator(func)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config!r})"
+
+
+class LocalExecutor(ExecutionResource):
+    """Runs on the laptop; deploys as a Lambda function."""
+
+    type = "local"
+
+
+class ServerlessExecutor(ExecutionResource):
+    """Runs as an AWS Lambda function."""
+
+    type = "serverless"
+
+
+class SparkExecutor(ExecutionResource):
+    """Runs as a Glue (or EMR Serverless) job; locally with Polars or local Spark."""
+
+    type = "spark"
+
+
+def _expect(value: Any, kind: type, what: str) -> Any:
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        raise ConfigError(
+            f"{what} got config={value!r}.",
+            fix=f"pass config={kind.__name__}(...).",
+        )
+    return value
+
+
+class Provider:
+    """Creates buckets and executors bound to one storage configuration."""
+
+    def __init__(self, config: StorageConfig | None = None) -> None:
+        if config is not None and not isinstance(config, AwsConfig | LocalConfig):
+            raise ConfigError(
+                f"Provider got config={config!r}.",
+                fix="pass Provider(config=AwsConfig(region=...)) or Provider(config=LocalConfig(base_path=...)).",
+            )
+        self.config: StorageConfig = config or LocalConfig()
+
+    def local(self, config: LambdaConfig | None = None) -> LocalExecutor:
+        return LocalExecutor(self, _expect(config, LambdaConfig, "provider.local()"))
+
+    def serverless(self, config: LambdaConfig | None = None) -> ServerlessExecutor:
+        return ServerlessExecutor(self, _expect(config, LambdaConfig, "provider.serverless()"))
+
+    def spark(self, config: SparkConfig | None = None) -> SparkExecutor:
+        return SparkExecutor(self, _expect(config, SparkConfig, "provider.spark()"))
+
+    def bucket(self, bucket: str, path: str, *, managed: bool = True, **config: Any) -> Bucket:
+        """A dataset at ``path`` inside ``bucket``. ``managed=False`` references an existing
+        S3 bucket that Glacier will not create."""
+        ref = normalize_location(bucket, path)
+        return Bucket(self, ref.bucket, ref.path, config=config, managed=managed)
+
+    def get_bucket_uri(self, bucket: str, path: str) -> str:
+        if isinstance(self.config, LocalConfig):
+            from pathlib import Path
+
+            return str(Path(self.config.base_path) / bucket / path)
+        return f"s3://{bucket}/{path}"
+
+    def __repr__(self) -> str:
+        return f"Provider(config={self.config!r})"

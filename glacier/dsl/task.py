@@ -1,0 +1,155 @@
+"""Tasks: plain functions that a decorator binds to an executor.
+
+The decorator only records a spec (a ``TaskDefinition``, pure data) next to the function;
+nothing runs and nothing is read until a backend walks the compiled DAG.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import re
+import textwrap
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from glacier.dag.model import DataFrameApi, ExecutorSpec, TaskDefinition
+from glacier.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from glacier.dsl.provider import ExecutionResource
+
+_TASK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+class Task:
+    """A function bound to an executor. Calling it calls the function unchanged."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        executor: ExecutionResource,
+        name: str,
+        timeout: float | None = None,
+        retries: int = 0,
+        cache: bool = False,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        if isinstance(func, Task):
+            func = func.func
+        if not callable(func):
+            raise DefinitionError(
+                f"@task was applied to {func!r}, which is not callable.",
+                fix="decorate a function: @executor.task() above `def my_task(df): ...`.",
+            )
+        self.func = func
+        self.executor = executor
+        self.name = name
+        self.timeout = timeout
+        self.retries = retries
+        self.cache = cache
+        self.config = dict(config or {})
+        self.signature = inspect.signature(func)
+        functools.update_wrapper(self, func)
+        self.definition = self._record()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Task(name='{self.name}', executor={self.executor.type})"
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return self.definition.required_params + self.definition.optional_params
+
+    def _record(self) -> TaskDefinition:
+        name = self.name
+        if not isinstance(name, str) or not _TASK_NAME.match(name):
+            raise DefinitionError(
+                f"Task name {name!r} cannot be used to name cloud resources.",
+                fix="use 1-64 letters, digits, '_' or '-', starting with a letter.",
+            )
+        if not isinstance(self.retries, int) or isinstance(self.retries, bool) or self.retries < 0:
+            raise DefinitionError(
+                f"Task '{name}' has retries={self.retries!r}.",
+                fix="pass a whole number of retries, 0 or more.",
+            )
+        if self.timeout is not None and (
+            isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float) or self.timeout <= 0
+        ):
+            raise DefinitionError(
+                f"Task '{name}' has timeout={self.timeout!r}.",
+                fix="pass a timeout in seconds greater than 0, or leave it unset.",
+            )
+        if not isinstance(self.cache, bool):
+            raise DefinitionError(f"Task '{name}' has cache={self.cache!r}.", fix="pass cache=True or False.")
+        try:
+            json.dumps(self.config, sort_keys=True)
+        except TypeError as exc:
+            raise DefinitionError(
+                f"Task '{name}' has a config value that is not plain data ({exc}).",
+                fix="pass only strings, numbers, booleans, lists and dicts as task config.",
+            ) from None
+        required, optional = _parameters(name, self.signature)
+        return TaskDefinition(
+            name=name,
+            executor=ExecutorSpec(kind=self.executor.type, config=self.executor.config),
+            retries=self.retries,
+            timeout=self.timeout,
+            cache=self.cache,
+            config=self.config,
+            code_ref=f"{self.func.__module__}:{self.func.__qualname__}",
+            code_hash=source_hash(self.func),
+            dataframe_api=_dataframe_api(self.func),
+            required_params=required,
+            optional_params=optional,
+        )
+
+
+def _parameters(name: str, signature: inspect.Signature) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    required: list[str] = []
+    optional: list[str] = []
+    for param in signature.parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+            raise DefinitionError(
+                f"Task '{name}' has parameter '{param}', which cannot receive a named source.",
+                fix="give the task one ordinary parameter per source, e.g. def join(sales, customers).",
+            )
+        (optional if param.default is not param.empty else required).append(param.name)
+    if not required:
+        raise DefinitionError(
+            f"Task '{name}' takes no parameters, so it cannot read a source.",
+            fix="add a parameter for the data it reads, e.g. def clean(df).",
+        )
+    return tuple(required), tuple(optional)
+
+
+def source_hash(func: Callable[..., Any]) -> str:
+    """sha256 of the function's source (its bytecode when no source is available)."""
+    try:
+        payload = textwrap.dedent(inspect.getsource(func)).encode()
+    except (OSError, TypeError):
+        code = getattr(func, "__code__", None)
+        payload = code.co_code + repr(code.co_consts).encode() if code else repr(func).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _dataframe_api(func: Callable[..., Any]) -> DataFrameApi:
+    """'pyspark' when the function is annotated with pyspark types (read as text: pyspark
+    need not be installed to define such a task)."""
+    try:
+        annotations = typing.get_type_hints(func)
+    except Exception:  # unresolvable string annotations: judge them by their text
+        annotations = dict(getattr(func, "__annotations__", {}))
+    return "pyspark" if any("pyspark" in _annotation_text(a) for a in annotations.values()) else "polars"
+
+
+def _annotation_text(annotation: Any) -> str:
+    if isinstance(annotation, str):
+        return annotation
+    module = getattr(annotation, "__module__", "") or ""
+    return f"{module}.{getattr(annotation, '__qualname__', repr(annotation))}"

@@ -14,7 +14,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_COMMAND_MODULES = ("graph",)
+# graph: graph, validate | run: run, history | deploy: plan, init | cost: cost
+_COMMAND_MODULES = ("graph", "run", "deploy", "cost")
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"glacier.cli.{_name}").register(app)

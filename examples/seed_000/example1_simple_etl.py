@@ -21,9 +21,4 @@ def process(df: pl.LazyFrame) -> pl.LazyFrame:
 
 
 # Pipeline
-simple_etl = (
-    Pipeline(name="simple_etl")
-    .source(raw)
-    .transform(process)
-    .to(output)
-)
+simple_etl = Pipeline(name="simple_etl").source(raw).transform(process).to(output)

@@ -44,16 +44,8 @@ step1 = (
 
 # Second join
 step2 = (
-    Pipeline(name="join_step2")
-    .sources(df=joined1, products_df=products)
-    .transform(join_products)
-    .to(joined2)
+    Pipeline(name="join_step2").sources(df=joined1, products_df=products).transform(join_products).to(joined2)
 )
 
 # Summarize
-step3 = (
-    Pipeline(name="summarize")
-    .source(joined2)
-    .transform(summarize)
-    .to(output)
-)
+step3 = Pipeline(name="summarize").source(joined2).transform(summarize).to(output)

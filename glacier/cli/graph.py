@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from typing import Annotated
 
 import typer
 
@@ -17,10 +18,17 @@ class GraphFormat(StrEnum):
     json = "json"
 
 
+PathArg = Annotated[str, typer.Argument(help="A pipeline file (or importable module).")]
+
+
 def graph(
-    path: str = typer.Argument(..., help="A pipeline file (or importable module)."),
-    pipeline: str | None = typer.Option(None, "--pipeline", "-p", help="Only this pipeline."),
-    format: GraphFormat = typer.Option(GraphFormat.mermaid, "--format", "-f"),
+    path: PathArg,
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", "-p", help="Only this pipeline (by name).")
+    ] = None,
+    format: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="mermaid, dot, or json (the typed DAG).")
+    ] = GraphFormat.mermaid,
 ) -> None:
     """Print the typed DAG of each pipeline (json is the DAG itself)."""
     with user_errors():
@@ -33,7 +41,7 @@ def graph(
         echo("\n".join(render(p.dag) for p in pipelines))
 
 
-def validate(path: str = typer.Argument(..., help="A pipeline file (or importable module).")) -> None:
+def validate(path: PathArg) -> None:
     """Check every pipeline's definition without reading or writing any data."""
     with user_errors():
         _, pipelines = load(path, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from glacier.config import StorageConfig
 from glacier.dag.model import DatasetNode, PipelineDAG, TaskDefinition, TaskNode, topological_sort
@@ -120,7 +121,7 @@ def _name_tasks(steps: list[StepSpec]) -> list[TaskNode]:
         if len(uses[name]) > 1:
             name = f"{name}__{_slug(step.output.path)}"
         node = TaskNode(
-            **step.task.model_dump(exclude={"name"}),
+            **_definition_fields(step.task),
             name=name,
             inputs=dict(sorted((param, ref.id) for param, ref in step.inputs)),
             output=step.output.id,
@@ -134,6 +135,12 @@ def _name_tasks(steps: list[StepSpec]) -> list[TaskNode]:
             )
         nodes[name] = node
     return list(nodes.values())
+
+
+def _definition_fields(task: TaskDefinition) -> dict[str, Any]:
+    # Field values as they are (not model_dump): nested models are reused, not rebuilt, which
+    # keeps building large pipelines cheap.
+    return {field: getattr(task, field) for field in TaskDefinition.model_fields if field != "name"}
 
 
 def _slug(text: str) -> str:

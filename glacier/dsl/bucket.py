@@ -66,7 +66,9 @@ class Bucket:
     def transform(self, task: Task) -> PendingTransform:
         """Apply a task that reads this bucket; complete it with ``.to(target)``."""
         task = ensure_task(task, f"Bucket '{self.id}'")
-        return PendingTransform(source=self, task=task, sources=bind_sources(task, {"": self}, positional=True))
+        return PendingTransform(
+            source=self, task=task, sources=bind_sources(task, {"": self}, positional=True)
+        )
 
     def with_name(self, name: str, description: str | None = None) -> Bucket:
         """Name the pipeline this bucket's lineage defines (returns self)."""

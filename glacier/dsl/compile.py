@@ -29,7 +29,9 @@ class CompiledPipeline:
         return self.dag.name
 
 
-def compile_steps(name: str, steps: list[TransformStep], *, description: str | None = None) -> CompiledPipeline:
+def compile_steps(
+    name: str, steps: list[TransformStep], *, description: str | None = None
+) -> CompiledPipeline:
     storage = _one_storage(name, steps)
     dag = build_dag(name, [step.to_spec() for step in steps], storage=storage, description=description)
     by_output = {step.target.id: step.task.func for step in steps}

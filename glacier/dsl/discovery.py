@@ -48,7 +48,7 @@ class PipelineModule:
 def load_pipelines(target: str | Path | ModuleType) -> PipelineModule:
     module, root = _load(target)
     pipelines = find_pipelines(module)
-    file = Path(module.__file__).resolve() if getattr(module, "__file__", None) else None
+    file = Path(module.__file__).resolve() if module.__file__ else None
     return PipelineModule(module_name=module.__name__, root=root, file=file, pipelines=pipelines)
 
 
@@ -188,9 +188,7 @@ def _data_order(pipelines: list[CompiledPipeline]) -> list[CompiledPipeline]:
     position = {p.name: i for i, p in enumerate(pipelines)}
     deps = {
         p.name: {
-            writers[ds.id]
-            for ds in p.dag.source_datasets()
-            if ds.id in writers and writers[ds.id] != p.name
+            writers[ds.id] for ds in p.dag.source_datasets() if ds.id in writers and writers[ds.id] != p.name
         }
         for p in pipelines
     }

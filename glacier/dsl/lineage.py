@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from glacier.dag.build import DatasetRef, StepSpec
@@ -34,7 +35,7 @@ class TransformStep:
         """The one source of a single-source step (None for a multi-source step)."""
         return next(iter(self.sources.values())) if len(self.sources) == 1 else None
 
-    @property
+    @cached_property
     def key(self) -> StepKey:
         return (
             id(self.task),

@@ -167,8 +167,7 @@ class Pipeline:
     def _no_pending(self, method: str) -> None:
         if self._pending is not None:
             raise DefinitionError(
-                f"{self._label}: .{method}() follows .transform({self._pending.task.name}) "
-                "without a .to().",
+                f"{self._label}: .{method}() follows .transform({self._pending.task.name}) without a .to().",
                 fix=f"write the result first: .transform({self._pending.task.name}).to(bucket).",
             )
 
@@ -227,8 +226,7 @@ class Pipeline:
 
         if self._pending is not None:
             raise DefinitionError(
-                f"{self._label} has an incomplete step: .transform({self._pending.task.name}) "
-                "has no .to().",
+                f"{self._label} has an incomplete step: .transform({self._pending.task.name}) has no .to().",
                 fix=f"complete it with .transform({self._pending.task.name}).to(bucket).",
             )
         steps = self._lineage

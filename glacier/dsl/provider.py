@@ -55,7 +55,7 @@ class ExecutionResource:
             return Task(
                 func=f,
                 executor=self,
-                name=name or getattr(f, "__name__", ""),
+                name=name if name is not None else getattr(f, "__name__", ""),
                 timeout=timeout,
                 retries=retries,
                 cache=cache,
@@ -104,7 +104,8 @@ class Provider:
         if config is not None and not isinstance(config, AwsConfig | LocalConfig):
             raise ConfigError(
                 f"Provider got config={config!r}.",
-                fix="pass Provider(config=AwsConfig(region=...)) or Provider(config=LocalConfig(base_path=...)).",
+                fix="pass Provider(config=AwsConfig(region=...)) or "
+                "Provider(config=LocalConfig(base_path=...)).",
             )
         self.config: StorageConfig = config or LocalConfig()
 

@@ -28,6 +28,8 @@ _TASK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 class Task:
     """A function bound to an executor. Calling it calls the function unchanged."""
 
+    func: Callable[..., Any]
+
     def __init__(
         self,
         func: Callable[..., Any],

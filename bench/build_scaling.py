@@ -1,0 +1,125 @@
+"""Does building and validating a pipeline scale linearly with its number of steps?
+
+Builds an N-step pipeline from scratch (decorate N tasks, declare N+1 buckets, chain them,
+every 10th step a two-source join that also reads an earlier intermediate), then compiles it
+to the validated typed DAG (``to_dag()``: lineage walk, dataset/task nodes, topological order,
+graph validation). It does this for N=1,000 and N=4,000, in both composition styles
+(chainable buckets, and the ``Pipeline(name=...)`` factory), interleaved, several times, and
+prints the median time of each and the 4,000 / 1,000 ratio. Linear is about 4x; the goal is
+at most 4.5x (Kedro and Hamilton both shipped quadratic pipeline building).
+
+    .venv/bin/python bench/build_scaling.py [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+
+from glacier import Bucket, Pipeline, Provider, Task
+from glacier.config import LocalConfig
+
+JOIN_EVERY = 10
+SIZES = (1_000, 4_000)
+STYLES = ("chain", "factory")
+
+
+def _step(df: pl.LazyFrame) -> pl.LazyFrame:
+    return df.with_columns(pl.col("value") + 1)
+
+
+def _join(df: pl.LazyFrame, lookup: pl.LazyFrame) -> pl.LazyFrame:
+    return df.join(lookup, on="id", how="left")
+
+
+def _declare(n: int) -> tuple[list[Task], list[Bucket]]:
+    provider = Provider(config=LocalConfig(base_path="./bench-data"))
+    executor = provider.local()
+    tasks = [
+        executor.task(name=f"{'join' if i % JOIN_EVERY == 0 else 'step'}_{i:05d}")(
+            _join if i % JOIN_EVERY == 0 else _step
+        )
+        for i in range(1, n + 1)
+    ]
+    buckets = [provider.bucket("bench", f"data/d{i:05d}.parquet") for i in range(n + 1)]
+    return tasks, buckets
+
+
+def build_chain(n: int) -> Any:
+    tasks, buckets = _declare(n)
+    head: Any = buckets[0]
+    for i, (task, target) in enumerate(zip(tasks, buckets[1:], strict=True), start=1):
+        if i % JOIN_EVERY == 0:
+            head = Pipeline(df=head, lookup=buckets[i - 5]).transform(task).to(target)
+        else:
+            head = head.transform(task).to(target)
+    return head.with_name("bench_chain")
+
+
+def build_factory(n: int) -> Any:
+    tasks, buckets = _declare(n)
+    pipeline = Pipeline(name="bench_factory").source(buckets[0])
+    for i, (task, target) in enumerate(zip(tasks, buckets[1:], strict=True), start=1):
+        if i % JOIN_EVERY == 0:
+            pipeline = pipeline.sources(df=pipeline, lookup=buckets[i - 5])
+        pipeline = pipeline.transform(task).to(target)
+    return pipeline
+
+
+BUILDERS: dict[str, Callable[[int], Any]] = {"chain": build_chain, "factory": build_factory}
+
+
+def measure(style: str, n: int) -> tuple[float, float, int]:
+    """Seconds to build, seconds to compile+validate, and the task count (as a check)."""
+    gc.collect()
+    start = time.perf_counter()
+    definition = BUILDERS[style](n)
+    built = time.perf_counter()
+    dag = definition.to_dag()
+    done = time.perf_counter()
+    return built - start, done - built, len(dag.tasks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+
+    totals: dict[tuple[str, int], list[float]] = {}
+    parts: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    for style in STYLES:
+        measure(style, 200)  # warm imports and caches
+    for _ in range(args.repeats):
+        for style in STYLES:
+            for n in SIZES:
+                build_s, compile_s, tasks = measure(style, n)
+                if tasks != n:
+                    raise SystemExit(f"{style} {n}: the DAG has {tasks} tasks, expected {n}")
+                totals.setdefault((style, n), []).append(build_s + compile_s)
+                parts.setdefault((style, n), []).append((build_s, compile_s))
+
+    small, large = SIZES
+    print(f"median of {args.repeats} runs (build = declare + chain; compile = to_dag + validate)")
+    print(f"{'style':<8} {'steps':>6} {'build ms':>9} {'compile ms':>11} {'total ms':>9}")
+    worst = 0.0
+    for style in STYLES:
+        for n in SIZES:
+            build_ms = statistics.median(b for b, _ in parts[(style, n)]) * 1000
+            compile_ms = statistics.median(c for _, c in parts[(style, n)]) * 1000
+            total_ms = statistics.median(totals[(style, n)]) * 1000
+            print(f"{style:<8} {n:>6} {build_ms:>9.1f} {compile_ms:>11.1f} {total_ms:>9.1f}")
+    for style in STYLES:
+        ratio = statistics.median(totals[(style, large)]) / statistics.median(totals[(style, small)])
+        worst = max(worst, ratio)
+        print(f"ratio {style}: {large:,} / {small:,} steps = {ratio:.2f}x (linear = 4.00x, goal <= 4.5x)")
+    print(f"worst ratio: {worst:.2f}x -> {'OK' if worst <= 4.5 else 'ABOVE GOAL'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -8,8 +8,9 @@ reject impossible values when constructed, with a message naming the field and t
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from glacier.errors import ConfigError
@@ -26,7 +27,7 @@ class GlacierConfig(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as exc:
-            raise ConfigError(_describe(type(self).__name__, exc), fix=_fix_hint(exc)) from None
+            raise ConfigError(_describe(type(self).__name__, exc), fix=_fix_hint(type(self), exc)) from None
 
 
 def _describe(model: str, exc: ValidationError) -> str:
@@ -38,9 +39,33 @@ def _describe(model: str, exc: ValidationError) -> str:
     return "Invalid configuration: " + "; ".join(parts) + "."
 
 
-def _fix_hint(exc: ValidationError) -> str:
-    fields = sorted({str(err["loc"][0]) for err in exc.errors() if err["loc"]})
-    return f"change {', '.join(fields) or 'the value'} to a value within the documented range."
+def _fix_hint(model: type[BaseModel], exc: ValidationError) -> str:
+    hints: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else ""
+        hints.setdefault(field, _field_hint(model, field, err["type"], err["msg"]))
+    return "; ".join(hints[f] for f in sorted(hints)) + "."
+
+
+def _field_hint(model: type[BaseModel], field: str, error_type: str, message: str) -> str:
+    """What a valid value of ``field`` looks like, read from the model's own constraints."""
+    info = model.model_fields.get(field)
+    if info is None:
+        known = ", ".join(name for name in model.model_fields if name != "kind")
+        return f"remove '{field}' ({model.__name__} accepts: {known})"
+    unit = f" {info.description}" if info.description and len(info.description) < 10 else ""
+    if error_type == "value_error":  # our own validators say what a valid value looks like
+        return f"{field}: {message.removeprefix('Value error, ')}"
+    low = next((m.ge for m in info.metadata if isinstance(m, Ge)), None)
+    high = next((m.le for m in info.metadata if isinstance(m, Le)), None)
+    if low is not None and high is not None:
+        return f"set {field} to a whole number from {low} to {high}{unit}"
+    if low is not None:
+        return f"set {field} to a whole number of at least {low}{unit}"
+    choices = get_args(info.annotation) if get_origin(info.annotation) is Literal else ()
+    if choices:
+        return f"set {field} to one of {', '.join(repr(c) for c in choices)}"
+    return f"set {field} to a value of type {getattr(info.annotation, '__name__', info.annotation)}"
 
 
 class AwsConfig(GlacierConfig):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from glacier.dsl.lineage import TransformStep, bind_sources, collect_lineage, ensure_task
+from glacier.dsl.lineage import LineageView, TransformStep, bind_sources, collect_lineage, ensure_task
 from glacier.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class Bucket:
     def _own_steps(self) -> list[TransformStep]:
         return [*self._given_lineage, *([self._step] if self._step else [])]
 
-    @property
+    @LineageView
     def _lineage(self) -> list[TransformStep]:
         return collect_lineage(self._own_steps())
 

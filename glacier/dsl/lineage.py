@@ -7,7 +7,7 @@ O(1) and collecting is linear.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -61,6 +61,22 @@ MultiSourceTransformStep = TransformStep
 
 def _ref(bucket: Bucket) -> DatasetRef:
     return DatasetRef(bucket=bucket.bucket, path=bucket.path, managed=bucket.managed)
+
+
+class LineageView:
+    """``obj._lineage``: the steps producing a bucket or pipeline, collected on access.
+
+    Read on the class itself (``Bucket._lineage``) it is an empty list, so the seed's code
+    generator loop (``hasattr(obj, '_lineage') and obj._lineage``) skips the imported
+    ``Bucket`` and ``Pipeline`` classes instead of mistaking them for pipelines.
+    """
+
+    def __init__(self, collect: Callable[[Any], list[TransformStep]]) -> None:
+        self._collect = collect
+        self.__doc__ = collect.__doc__
+
+    def __get__(self, obj: object, owner: type | None = None) -> list[TransformStep]:
+        return [] if obj is None else self._collect(obj)
 
 
 def collect_lineage(steps: Iterable[TransformStep]) -> list[TransformStep]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from glacier.dsl.bucket import Bucket, _check_pipeline_name, as_source, complete_step
-from glacier.dsl.lineage import TransformStep, bind_sources, collect_lineage, ensure_task
+from glacier.dsl.lineage import LineageView, TransformStep, bind_sources, collect_lineage, ensure_task
 from glacier.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -195,7 +195,7 @@ class Pipeline:
         return self._as_bucket().scan()
 
     # -- the definition --------------------------------------------------------------------
-    @property
+    @LineageView
     def _lineage(self) -> list[TransformStep]:
         own = list(self._extra) + (self._steps.to_list() if self._steps else [])
         return collect_lineage(own)

@@ -24,7 +24,8 @@ def to_mermaid(dag: PipelineDAG) -> str:
     ds_ids, task_ids = _ids(dag)
     lines = ["graph LR"]
     if dag.description:
-        lines.append(f"    %% {dag.name}: {dag.description}")
+        # One comment line, whatever the description holds (a newline would end the comment).
+        lines.append(f"    %% {dag.name}: {' '.join(dag.description.split())}")
     for ds in dag.datasets:
         lines.append(f'    {ds_ids[ds.id]}[("{_escape(ds.id)}")]')
     for task in dag.tasks:

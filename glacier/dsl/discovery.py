@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from glacier.dag.model import TaskNode
 from glacier.dsl.bucket import Bucket, PendingTransform
 from glacier.dsl.compile import CompiledPipeline
 from glacier.dsl.pipeline import Pipeline
@@ -182,9 +183,19 @@ def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
 
 def _data_order(pipelines: list[CompiledPipeline]) -> list[CompiledPipeline]:
     writers: dict[str, str] = {}
+    steps: dict[str, TaskNode] = {}
     for pipeline in pipelines:
         for task in pipeline.dag.tasks:
-            writers[task.output] = pipeline.name
+            first = steps.setdefault(task.output, task)
+            # Two pipelines may share a step (a common prefix); they may not write one dataset
+            # in two different ways, or deploying both would race on it.
+            if first is not task and first.model_dump(exclude={"name"}) != task.model_dump(exclude={"name"}):
+                raise GraphError(
+                    f"Pipelines '{writers[task.output]}' (task '{first.name}') and '{pipeline.name}' "
+                    f"(task '{task.name}') both write dataset '{task.output}'.",
+                    fix="write each dataset from one step only: give one of them another bucket path.",
+                )
+            writers.setdefault(task.output, pipeline.name)
     position = {p.name: i for i, p in enumerate(pipelines)}
     deps = {
         p.name: {

@@ -70,10 +70,15 @@ class Task:
 
     def _record(self) -> TaskDefinition:
         name = self.name
+        if name == "<lambda>":
+            raise DefinitionError(
+                "A lambda was made a task without a name ('<lambda>' cannot name cloud resources).",
+                fix="name it: executor.task(name='clean')(lambda df: ...), or use a def.",
+            )
         if not isinstance(name, str) or not _TASK_NAME.match(name):
             raise DefinitionError(
                 f"Task name {name!r} cannot be used to name cloud resources.",
-                fix="use 1-64 letters, digits, '_' or '-', starting with a letter.",
+                fix="use 1-64 letters, digits, '_' or '-', starting with a letter (task(name=...)).",
             )
         if not isinstance(self.retries, int) or isinstance(self.retries, bool) or self.retries < 0:
             raise DefinitionError(

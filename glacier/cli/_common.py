@@ -10,7 +10,7 @@ import typer
 
 from glacier.dsl.compile import CompiledPipeline
 from glacier.dsl.discovery import PipelineModule, load_pipelines
-from glacier.errors import GlacierError
+from glacier.errors import DiscoveryError, GlacierError
 
 
 @contextmanager
@@ -27,7 +27,7 @@ def load(path: str, pipeline: str | None) -> tuple[PipelineModule, tuple[Compile
     module = load_pipelines(path)
     selected = module.select(pipeline)
     if not selected:
-        raise GlacierError(
+        raise DiscoveryError(
             f"No pipelines found in '{path}'.",
             fix="define a pipeline at module level: Pipeline(name=...).source(...)... or "
             "raw.transform(task).to(out).",

@@ -77,9 +77,11 @@ def build_dag(
             fix="add at least one .transform(task).to(bucket) step.",
         )
     datasets: dict[str, DatasetNode] = {}
+    managed: dict[str, bool] = {}
     for step in steps:
         for ref in (*(ref for _, ref in step.inputs), step.output):
-            _add_dataset(datasets, ref)
+            _add_dataset(datasets, managed, ref)
+        _no_self_read(step)  # before ordering, which would report it as a one-task cycle
     tasks = _name_tasks(steps)
     order = topological_sort(tasks)
     by_name = {task.name: task for task in tasks}
@@ -92,9 +94,14 @@ def build_dag(
     )
 
 
-def _add_dataset(datasets: dict[str, DatasetNode], ref: DatasetRef) -> None:
-    existing = datasets.get(ref.id)
-    if existing is None:
+def _add_dataset(datasets: dict[str, DatasetNode], managed: dict[str, bool], ref: DatasetRef) -> None:
+    if managed.setdefault(ref.bucket, ref.managed) != ref.managed:
+        raise DefinitionError(
+            f"Bucket '{ref.bucket}' is declared both managed and external (path '{ref.path}' has "
+            f"managed={ref.managed}).",
+            fix="declare every path of one bucket with the same managed= setting.",
+        )
+    if ref.id not in datasets:
         datasets[ref.id] = DatasetNode(
             id=ref.id,
             bucket=ref.bucket,
@@ -102,11 +109,15 @@ def _add_dataset(datasets: dict[str, DatasetNode], ref: DatasetRef) -> None:
             format=format_for_path(ref.path, bucket=ref.bucket),
             managed=ref.managed,
         )
-    elif existing.managed != ref.managed:
-        raise DefinitionError(
-            f"Bucket '{ref.bucket}' is declared both managed and external.",
-            fix="declare every path of one bucket with the same managed= setting.",
-        )
+
+
+def _no_self_read(step: StepSpec) -> None:
+    for param, ref in step.inputs:
+        if ref.id == step.output.id:
+            raise GraphError(
+                f"Task '{step.task.name}' reads its own output '{ref.id}' (parameter '{param}').",
+                fix="write the result to a different bucket path than the one the task reads.",
+            )
 
 
 def _name_tasks(steps: list[StepSpec]) -> list[TaskNode]:

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import graphlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     JsonValue,
+    ValidationError,
     computed_field,
     model_validator,
 )
 
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig
-from glacier.errors import GraphError
+from glacier.errors import GlacierError, GraphError
 from glacier.formats import Format
 
 ExecutorKind = Literal["local", "serverless", "spark"]
@@ -82,6 +84,22 @@ class PipelineDAG(BaseModel):
     """A validated pipeline graph. Tasks are kept in topological order, ties by name."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # pydantic wraps a ValueError raised while validating (GraphError is one) into a
+    # ValidationError; these three entry points hand the user the GraphError itself.
+    def __init__(self, **data: Any) -> None:
+        with _graph_errors():
+            super().__init__(**data)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        with _graph_errors():
+            return super().model_validate(obj, *args, **kwargs)
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, *args: Any, **kwargs: Any) -> Self:
+        with _graph_errors():
+            return super().model_validate_json(json_data, *args, **kwargs)
 
     name: str
     description: str | None = None
@@ -181,6 +199,22 @@ class PipelineDAG(BaseModel):
     def iter_inputs(self, task_name: str) -> Iterator[tuple[str, DatasetNode]]:
         for param, dataset_id in self.task(task_name).inputs.items():
             yield param, self.dataset(dataset_id)
+
+
+@contextmanager
+def _graph_errors() -> Iterator[None]:
+    try:
+        yield
+    except ValidationError as exc:
+        for error in exc.errors():
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, GlacierError):
+                raise cause from None
+        raise GraphError(
+            f"Not a valid pipeline DAG: {exc.error_count()} problem(s), first at "
+            f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}: {exc.errors()[0]['msg']}.",
+            fix="regenerate the JSON with `glacier graph PATH --format json` instead of editing it.",
+        ) from None
 
 
 def dependency_map(tasks: tuple[TaskNode, ...] | list[TaskNode]) -> dict[str, set[str]]:

@@ -142,7 +142,8 @@ class Bucket:
             raise DefinitionError(
                 f"Cannot {verb} bucket '{self.id}': it has no lineage (it is a source bucket with "
                 "no transforms).",
-                fix="run the bucket returned by .to(), e.g. raw.transform(task).to(out).run().",
+                fix=f"{verb} the bucket that .to() returns, which carries the lineage "
+                "(e.g. out = raw.transform(task).to(out)).",
             )
 
     def __repr__(self) -> str:

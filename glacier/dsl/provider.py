@@ -91,7 +91,7 @@ def _expect(value: Any, kind: type, what: str) -> Any:
         return kind()
     if not isinstance(value, kind):
         raise ConfigError(
-            f"{what} got config={value!r}.",
+            f"{what} got config={type(value).__name__}(...), which is not a {kind.__name__}.",
             fix=f"pass config={kind.__name__}(...).",
         )
     return value

@@ -122,8 +122,14 @@ def _parameters(name: str, signature: inspect.Signature) -> tuple[tuple[str, ...
     optional: list[str] = []
     for param in signature.parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+            if param.kind is param.VAR_POSITIONAL:
+                shown = f"*{param.name}"
+            elif param.kind is param.VAR_KEYWORD:
+                shown = f"**{param.name}"
+            else:
+                shown = f"{param.name}, /"
             raise DefinitionError(
-                f"Task '{name}' has parameter '{param}', which cannot receive a named source.",
+                f"Task '{name}' has parameter '{shown}', which cannot receive a named source.",
                 fix="give the task one ordinary parameter per source, e.g. def join(sales, customers).",
             )
         (optional if param.default is not param.empty else required).append(param.name)

@@ -1,0 +1,84 @@
+"""``glacier plan`` (offline preview under Pulumi's mocks), ``glacier init`` (a new Pulumi
+project) and ``glacier layer`` (build the Lambda layer and report its size)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Literal
+
+import typer
+
+from glacier.cli._common import echo, user_errors
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def plan(
+    path: str = typer.Argument(..., help="A pipeline file (or importable module)."),
+    pipeline: str | None = typer.Option(None, "--pipeline", "-p", help="Only this pipeline."),
+    format: PlanFormat = typer.Option(PlanFormat.text, "--format", "-f"),
+) -> None:
+    """Every resource `pulumi up` would declare, offline: no AWS account, no pulumi CLI."""
+    with user_errors():
+        from glacier.deploy.plan import plan as run_plan
+        from glacier.deploy.plan import render_text
+
+        result = run_plan(path, pipeline=pipeline)
+        echo(result.dumps() if format is PlanFormat.json else render_text(result))
+
+
+def init(
+    directory: str = typer.Argument(..., help="Where to create the project."),
+    name: str = typer.Option("example_pipeline", "--name", help="The example pipeline's name."),
+    bucket: str = typer.Option("glacier-example-data", "--bucket", help="The example's data bucket."),
+) -> None:
+    """Scaffold a Pulumi project with an example pipeline, ready for `pulumi up`."""
+    with user_errors():
+        from glacier.deploy.generate import init_project
+
+        project = init_project(directory, name=name, bucket=bucket)
+        echo(f"Created {project}: {', '.join(project.files)}")
+        echo(f"Next: cd {project.path} && glacier plan pipelines.py && pulumi up")
+
+
+def layer(
+    architecture: str = typer.Option("arm64", "--architecture", "-a", help="arm64 or x86_64."),
+    python: str = typer.Option("3.12", "--python", help="The Lambda Python version."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Build (or find in the cache) the Lambda layer and report its sizes."""
+    with user_errors():
+        from glacier.deploy.packaging import build_layer, layer_spec
+        from glacier.errors import ConfigError
+
+        if architecture not in ("arm64", "x86_64"):
+            raise ConfigError(f"Unknown architecture '{architecture}'.", fix="use arm64 or x86_64.")
+        arch: Literal["arm64", "x86_64"] = "arm64" if architecture == "arm64" else "x86_64"
+        spec = layer_spec(arch, python)
+        built = build_layer(spec)
+        info = {
+            "path": str(built.path),
+            "key": spec.key,
+            "platform": spec.platform,
+            "requirements": list(spec.requirements),
+            "zipped_bytes": built.zipped_bytes,
+            "unzipped_bytes": built.unzipped_bytes,
+        }
+        if as_json:
+            echo(json.dumps(info, indent=2))
+        else:
+            echo(
+                f"layer {spec.key} ({spec.platform}, {', '.join(spec.requirements)}): "
+                f"{built.zipped_bytes / 1e6:.1f} MB zipped, {built.unzipped_bytes / 1e6:.1f} MB unzipped "
+                f"(limit 250 MB) at {built.path}"
+            )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(plan)
+    app.command()(init)
+    app.command()(layer)

@@ -1,0 +1,185 @@
+"""``run(mode="generate")`` and ``glacier init``: write a ready Pulumi project.
+
+The project holds a copy of the user's pipeline code, a ``Pulumi.yaml`` whose config names
+the pipeline module (and the pipelines to deploy), a ``__main__.py`` that runs the same
+program as ``pulumi_programs/``, and a ``requirements.txt``. Nothing is overwritten unless
+asked: an existing different file is an error naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from glacier.deploy.packaging import project_files
+from glacier.dsl.compile import CompiledPipeline
+from glacier.errors import DeploymentError
+
+MAIN_PY = '''"""Deploy the pipelines named in Pulumi config (glacier:pipelines) with Glacier."""
+
+import pulumi
+
+from glacier.deploy.program import declare, read_config
+
+for pipeline, outputs in declare(read_config()).items():
+    pulumi.export(pipeline, outputs)
+'''
+
+EXAMPLE_PIPELINE = '''"""An example Glacier pipeline: clean raw events, then total them per category."""
+
+import polars as pl
+
+from glacier import Pipeline, Provider
+from glacier.config import AwsConfig, LambdaConfig
+
+provider = Provider(config=AwsConfig(region="us-east-1"))
+lambda_exec = provider.serverless(config=LambdaConfig(memory=1024))
+
+raw = provider.bucket(bucket="{bucket}", path="raw/events.parquet")
+cleaned = provider.bucket(bucket="{bucket}", path="clean/events.parquet")
+totals = provider.bucket(bucket="{bucket}", path="output/totals.parquet")
+
+
+@lambda_exec.task()
+def clean(df: pl.LazyFrame) -> pl.LazyFrame:
+    return df.filter(pl.col("value").is_not_null())
+
+
+@lambda_exec.task()
+def total(df: pl.LazyFrame) -> pl.LazyFrame:
+    return df.group_by("category").agg(pl.col("value").sum())
+
+
+pipeline = Pipeline(name="{name}").source(raw).transform(clean).to(cleaned).transform(total).to(totals)
+'''
+
+
+@dataclass(frozen=True)
+class GeneratedProject:
+    path: Path
+    files: tuple[str, ...]
+    pipelines: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"Pulumi project for {', '.join(self.pipelines)} in {self.path}"
+
+
+def generate_project(
+    pipelines: Sequence[CompiledPipeline],
+    output_dir: str | Path = "infra",
+    *,
+    project_name: str | None = None,
+    overwrite: bool = False,
+    **_: Any,
+) -> GeneratedProject:
+    """Write a Pulumi project that deploys ``pipelines`` (all from one module)."""
+    if not pipelines:
+        raise DeploymentError("No pipelines to generate a project for.", fix="pass at least one pipeline.")
+    module_file, root = _module_of(pipelines[0])
+    out = Path(output_dir).resolve()
+    files: dict[str, bytes] = {}
+    for name, data in project_files(root):
+        # Skip an earlier generated copy inside the project (unless generating in place).
+        if out == root or not (root / name).resolve().is_relative_to(out):
+            files[name] = data
+    rel_module = module_file.relative_to(root).as_posix()
+    name = project_name or _project_name(pipelines)
+    files["Pulumi.yaml"] = _pulumi_yaml(name, rel_module, [p.name for p in pipelines]).encode()
+    files["__main__.py"] = MAIN_PY.encode()
+    files["requirements.txt"] = _requirements().encode()
+    _write_all(out, files, overwrite=overwrite)
+    return GeneratedProject(out, tuple(sorted(files)), tuple(p.name for p in pipelines))
+
+
+def init_project(
+    directory: str | Path, *, name: str = "example_pipeline", bucket: str = "glacier-example-data"
+) -> GeneratedProject:
+    """Scaffold a new project: an example pipeline module plus its Pulumi project."""
+    out = Path(directory).resolve()
+    module = out / "pipelines.py"
+    _write_all(
+        out, {"pipelines.py": EXAMPLE_PIPELINE.format(name=name, bucket=bucket).encode()}, overwrite=False
+    )
+    from glacier.dsl.discovery import load_pipelines
+
+    loaded = load_pipelines(module)
+    generated = generate_project(
+        list(loaded.pipelines), out, project_name=_slug(out.name) or "glacier-project"
+    )
+    return GeneratedProject(out, generated.files, generated.pipelines)
+
+
+def _module_of(pipeline: CompiledPipeline) -> tuple[Path, Path]:
+    module_name = pipeline.dag.tasks[0].code_ref.split(":", 1)[0]
+    module = sys.modules.get(module_name)
+    file = getattr(module, "__file__", None)
+    if not file:
+        raise DeploymentError(
+            f"Cannot find the source file of module '{module_name}' (pipeline '{pipeline.name}').",
+            fix="define the pipeline in a .py file and load it with glacier.load_pipelines or the CLI.",
+        )
+    path = Path(file).resolve()
+    root = path.parent
+    for _ in range(module_name.count(".") + (1 if path.stem == "__init__" else 0)):
+        root = root.parent
+    return path, root
+
+
+def _project_name(pipelines: Sequence[CompiledPipeline]) -> str:
+    return _slug("-".join(p.name for p in pipelines))[:60] or "glacier-project"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
+
+
+def _pulumi_yaml(name: str, module: str, pipelines: list[str]) -> str:
+    # JSON is valid YAML: quoting every value keeps odd names safe.
+    return "\n".join(
+        [
+            f"name: {json.dumps(name)}",
+            "description: Glacier pipelines on AWS, generated by glacier.",
+            "runtime: python",
+            "config:",
+            "  glacier:pipelines:",
+            f"    value: {json.dumps([module])}",
+            "  glacier:select:",
+            f"    value: {json.dumps(pipelines)}",
+            "",
+        ]
+    )
+
+
+def _requirements() -> str:
+    lines = []
+    for package in ("glacier", "pulumi", "pulumi-aws", "polars", "pydantic"):
+        try:
+            lines.append(f"{package}=={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            lines.append(package)
+    return "\n".join(lines) + "\n"
+
+
+def _write_all(out: Path, files: dict[str, bytes], *, overwrite: bool) -> None:
+    clashes = [
+        name
+        for name, data in sorted(files.items())
+        if (out / name).exists() and (out / name).read_bytes() != data
+    ]
+    if clashes and not overwrite:
+        raise DeploymentError(
+            f"'{out}' already has different {', '.join(clashes)}.",
+            fix="choose an empty directory, or pass overwrite=True to replace them.",
+        )
+    for name, data in sorted(files.items()):
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(target)

@@ -1,0 +1,291 @@
+"""Least-privilege IAM policy documents (pure: no pulumi import).
+
+A task's role may read only its input objects (and list only their prefixes), write only
+its output, and write logs only to its own log group. The state machine's role may invoke
+only its own functions and jobs. No wildcard actions; ``Resource: "*"`` only for the
+CloudWatch Logs delivery actions, which AWS does not scope to resources.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from glacier.dag.model import DatasetNode, PipelineDAG, TaskNode
+
+Policy = dict[str, Any]
+VERSION = "2012-10-17"
+
+# The managed rule Step Functions creates to follow EMR Serverless job runs (.sync).
+EMR_SYNC_RULE = "StepFunctionsGetEventsForEMRServerlessJobRule"
+
+
+@dataclass(frozen=True)
+class Arns:
+    """Builds ARNs for one account and region (S3 ARNs carry neither)."""
+
+    partition: str
+    region: str
+    account: str
+
+    def bucket(self, bucket: str) -> str:
+        return f"arn:{self.partition}:s3:::{bucket}"
+
+    def object(self, bucket: str, key: str) -> str:
+        return f"arn:{self.partition}:s3:::{bucket}/{key}"
+
+    def log_group(self, name: str) -> str:
+        return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{name}"
+
+    def function(self, name: str) -> str:
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{name}"
+
+    def glue_job(self, name: str) -> str:
+        return f"arn:{self.partition}:glue:{self.region}:{self.account}:job/{name}"
+
+    def emr_application(self, application_id: str) -> str:
+        return (
+            f"arn:{self.partition}:emr-serverless:{self.region}:{self.account}:/applications/{application_id}"
+        )
+
+    def events_rule(self, name: str) -> str:
+        return f"arn:{self.partition}:events:{self.region}:{self.account}:rule/{name}"
+
+    def state_machine(self, name: str) -> str:
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{name}"
+
+
+def dumps(policy: Mapping[str, Any]) -> str:
+    return json.dumps(policy, sort_keys=True)
+
+
+def assume_role_policy(service: str) -> Policy:
+    return {
+        "Version": VERSION,
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    }
+
+
+def _statement(sid: str, actions: Sequence[str], resources: Iterable[str], **extra: Any) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": sorted(set(actions)),
+        "Resource": sorted(set(resources)),
+        **extra,
+    }
+
+
+def _key_pattern(dataset: DatasetNode) -> str:
+    """The object key(s) a dataset covers: one key, or every key under a directory."""
+    return f"{dataset.path}*" if dataset.is_directory else dataset.path
+
+
+def _list_prefixes(datasets: Iterable[DatasetNode]) -> dict[str, list[str]]:
+    by_bucket: dict[str, set[str]] = {}
+    for ds in datasets:
+        by_bucket.setdefault(ds.bucket, set()).update({ds.path, _key_pattern(ds)})
+    return {bucket: sorted(prefixes) for bucket, prefixes in sorted(by_bucket.items())}
+
+
+@dataclass(frozen=True)
+class ArtifactAccess:
+    """Artifact objects a task's role must read (Spark: the entry script and code bundle),
+    and a scratch prefix it may write (Glue's --TempDir)."""
+
+    bucket: str
+    read_keys: tuple[str, ...] = ()
+    scratch_prefix: str | None = None
+
+
+def task_policy(
+    dag: PipelineDAG,
+    task: TaskNode,
+    arns: Arns,
+    *,
+    log_groups: Sequence[str],
+    artifacts: ArtifactAccess | None = None,
+) -> Policy:
+    """What one task's role may do: read its inputs, write its output, write its logs."""
+    inputs = sorted({dag.dataset(ds) for ds in task.inputs.values()}, key=lambda d: d.id)
+    output = dag.dataset(task.output)
+    statements = [
+        _statement("ReadInputs", ["s3:GetObject"], (arns.object(d.bucket, _key_pattern(d)) for d in inputs)),
+    ]
+    for n, (bucket, prefixes) in enumerate(_list_prefixes(inputs).items()):
+        statements.append(
+            _statement(
+                f"ListInputs{n}",
+                ["s3:ListBucket"],
+                [arns.bucket(bucket)],
+                Condition={"StringLike": {"s3:prefix": prefixes}},
+            )
+        )
+    write_actions = ["s3:PutObject", "s3:AbortMultipartUpload"]
+    if output.is_directory:
+        write_actions.append("s3:DeleteObject")  # replacing a partitioned dataset's old files
+    statements.append(
+        _statement("WriteOutput", write_actions, [arns.object(output.bucket, _key_pattern(output))])
+    )
+    statements.append(
+        _statement(
+            "ListOutput",
+            ["s3:ListBucket"],
+            [arns.bucket(output.bucket)],
+            Condition={"StringLike": {"s3:prefix": _list_prefixes([output])[output.bucket]}},
+        )
+    )
+    statements.append(
+        _statement(
+            "WriteLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            (f"{arns.log_group(g)}:log-stream:*" for g in log_groups),
+        )
+    )
+    if artifacts is not None:
+        if artifacts.read_keys:
+            statements.append(
+                _statement(
+                    "ReadArtifacts",
+                    ["s3:GetObject"],
+                    (arns.object(artifacts.bucket, k) for k in artifacts.read_keys),
+                )
+            )
+        if artifacts.scratch_prefix:
+            scratch = arns.object(artifacts.bucket, f"{artifacts.scratch_prefix}*")
+            statements.append(
+                _statement("Scratch", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [scratch])
+            )
+            statements.append(
+                _statement(
+                    "ListScratch",
+                    ["s3:ListBucket"],
+                    [arns.bucket(artifacts.bucket)],
+                    Condition={"StringLike": {"s3:prefix": [f"{artifacts.scratch_prefix}*"]}},
+                )
+            )
+    return {"Version": VERSION, "Statement": statements}
+
+
+@dataclass(frozen=True)
+class EmrJob:
+    application_id: str
+    execution_role_arn: str
+
+
+def state_machine_policy(
+    arns: Arns,
+    *,
+    functions: Sequence[str] = (),
+    glue_jobs: Sequence[str] = (),
+    emr_jobs: Sequence[EmrJob] = (),
+) -> Policy:
+    """What the state machine's role may do: invoke its own functions and jobs, and log."""
+    statements: list[dict[str, Any]] = []
+    if functions:
+        resources = [arns.function(f) for f in functions] + [f"{arns.function(f)}:*" for f in functions]
+        statements.append(_statement("InvokeFunctions", ["lambda:InvokeFunction"], resources))
+    if glue_jobs:
+        statements.append(
+            _statement(
+                "RunGlueJobs",
+                ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"],
+                (arns.glue_job(j) for j in glue_jobs),
+            )
+        )
+    if emr_jobs:
+        apps = sorted({j.application_id for j in emr_jobs})
+        statements.append(
+            _statement(
+                "StartEmrJobs", ["emr-serverless:StartJobRun"], (arns.emr_application(a) for a in apps)
+            )
+        )
+        statements.append(
+            _statement(
+                "FollowEmrJobs",
+                ["emr-serverless:GetJobRun", "emr-serverless:CancelJobRun"],
+                (f"{arns.emr_application(a)}/jobruns/*" for a in apps),
+            )
+        )
+        statements.append(
+            _statement(
+                "EmrSyncRule",
+                ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                [arns.events_rule(EMR_SYNC_RULE)],
+            )
+        )
+        statements.append(
+            _statement(
+                "PassEmrRoles",
+                ["iam:PassRole"],
+                sorted({j.execution_role_arn for j in emr_jobs}),
+                Condition={"StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}},
+            )
+        )
+    statements.append(
+        _statement(
+            # Step Functions logging: AWS supports no resource-level scoping for these actions.
+            "DeliverLogs",
+            [
+                "logs:CreateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:DescribeLogGroups",
+                "logs:DescribeResourcePolicies",
+                "logs:GetLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:UpdateLogDelivery",
+            ],
+            ["*"],
+        )
+    )
+    return {"Version": VERSION, "Statement": statements}
+
+
+def scheduler_policy(arns: Arns, state_machine: str) -> Policy:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _statement("StartPipeline", ["states:StartExecution"], [arns.state_machine(state_machine)])
+        ],
+    }
+
+
+def tls_only_bucket_policy(arns: Arns, bucket: str) -> Policy:
+    """Deny every request to the bucket that does not use TLS (AWS's recommended form)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [arns.bucket(bucket), arns.object(bucket, "*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
+def allowed(policy: Mapping[str, Any], action: str, resource: str) -> bool:
+    """Whether an Allow statement of ``policy`` grants ``action`` on ``resource`` (ignoring
+    conditions), with IAM's ``*``/``?`` wildcard matching."""
+    for statement in policy["Statement"]:
+        if statement["Effect"] != "Allow":
+            continue
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        if any(_matches(a, action) for a in actions) and any(_matches(r, resource) for r in resources):
+            return True
+    return False
+
+
+def _matches(pattern: str, value: str) -> bool:
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, value) is not None

@@ -1,0 +1,114 @@
+"""Deterministic names for everything the deployment declares (pure: no pulumi import).
+
+Every name is built from user-declared ids (pipeline, task and bucket names) and nothing
+random, so re-running the program gives identical inputs and ``run(mode="cloud")`` can find
+the state machine from the pipeline name alone. A name longer than AWS allows is cut and
+suffixed with a hash of the full name, so it stays unique and stable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+# AWS limits on physical names.
+LAMBDA_NAME_MAX = 64
+ROLE_NAME_MAX = 64
+STATE_MACHINE_NAME_MAX = 80
+STATE_NAME_MAX = 80
+GLUE_JOB_NAME_MAX = 255
+EMR_APPLICATION_NAME_MAX = 64
+BUCKET_NAME_MAX = 63
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_BUCKET_UNSAFE = re.compile(r"[^a-z0-9-]+")
+
+
+def short_hash(text: str, length: int = 8) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def fit(name: str, limit: int) -> str:
+    """``name`` if it fits, else its head plus a hash of the whole (stable, collision-safe)."""
+    if len(name) <= limit:
+        return name
+    digest = short_hash(name)
+    return f"{name[: limit - len(digest) - 1].rstrip('-_')}-{digest}"
+
+
+def physical(*parts: str, limit: int) -> str:
+    """A name for an AWS resource: the parts joined by '-', unsafe characters replaced."""
+    joined = "-".join(_UNSAFE.sub("-", part).strip("-") for part in parts if part)
+    return fit(joined, limit)
+
+
+def logical(component: str, *parts: str) -> str:
+    """A Pulumi logical name for a child: always prefixed with its component's name."""
+    return "-".join((component, *parts))
+
+
+def state_machine_name(pipeline: str) -> str:
+    """The state machine's name, derivable from the pipeline name alone."""
+    return physical(pipeline, "sfn", limit=STATE_MACHINE_NAME_MAX)
+
+
+def function_name(pipeline: str, task: str) -> str:
+    return physical(pipeline, task, limit=LAMBDA_NAME_MAX)
+
+
+def glue_job_name(pipeline: str, task: str) -> str:
+    return physical(pipeline, task, limit=GLUE_JOB_NAME_MAX)
+
+
+def emr_application_name(pipeline: str, task: str) -> str:
+    return physical(pipeline, task, limit=EMR_APPLICATION_NAME_MAX)
+
+
+def task_role_name(pipeline: str, task: str) -> str:
+    return physical(pipeline, task, "role", limit=ROLE_NAME_MAX)
+
+
+def state_machine_role_name(pipeline: str) -> str:
+    return physical(pipeline, "sfn", "role", limit=ROLE_NAME_MAX)
+
+
+def scheduler_role_name(pipeline: str) -> str:
+    return physical(pipeline, "schedule", "role", limit=ROLE_NAME_MAX)
+
+
+def lambda_log_group(function: str) -> str:
+    # The group Lambda writes to by default; declaring it lets us set retention and scope IAM.
+    return f"/aws/lambda/{function}"
+
+
+def glue_log_group(job: str) -> str:
+    return f"/aws-glue/glacier/{job}"
+
+
+def emr_log_group(application: str) -> str:
+    return f"/aws/emr-serverless/glacier/{application}"
+
+
+def state_machine_log_group(state_machine: str) -> str:
+    # Step Functions requires the /aws/vendedlogs/ prefix to avoid the resource-policy size limit.
+    return f"/aws/vendedlogs/states/{state_machine}"
+
+
+def state_name(task: str) -> str:
+    return fit(task, STATE_NAME_MAX)
+
+
+def artifacts_bucket_name(pipeline: str, prefix: str | None = None) -> str:
+    """The artifacts bucket (code bundle, layer, entry script) of one pipeline."""
+    parts = [p for p in (prefix, pipeline, "artifacts") if p]
+    slug = "-".join(_BUCKET_UNSAFE.sub("-", p.lower()).strip("-") for p in parts)
+    slug = re.sub(r"-{2,}", "-", slug)
+    return fit(slug, BUCKET_NAME_MAX)
+
+
+def partition_for(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

@@ -1,0 +1,205 @@
+"""``glacier plan``: the Pulumi program run offline under Pulumi's mocks.
+
+Every resource the program declares is recorded as the engine receives it: type token,
+logical name, parent and inputs (already resolved: the mocks run in update mode, so values
+computed from other resources are known). The mocks answer deterministically, so the same
+program gives the same plan, byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from glacier.deploy.component import DeployOptions
+from glacier.deploy.program import ProgramConfig, declare
+
+ACCOUNT = "123456789012"
+PROJECT = "glacier"
+STACK = "plan"
+
+
+@dataclass
+class Recorded:
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]
+    custom: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
+
+
+class GlacierMocks(pulumi.runtime.Mocks):
+    """Answers like AWS would, with fixed ids and ARNs built from the declared names."""
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        name = inputs.get("name") or inputs.get("bucket") or inputs.get("layerName") or args.name
+        region = inputs.get("region", self.region)
+        arn = _arn(args.typ, str(name), str(region))
+        resource_id = str(inputs["bucket"]) if args.typ == "aws:s3/bucket:Bucket" else f"{args.name}-id"
+        outputs = {**inputs, "id": resource_id}
+        if arn:
+            outputs["arn"] = arn
+        if args.typ == "aws:s3/bucket:Bucket":
+            outputs["bucketRegionalDomainName"] = f"{name}.s3.{region}.amazonaws.com"
+        return resource_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/glacier-plan",
+                "id": ACCOUNT,
+                "userId": "GLACIERPLAN",
+            }
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}
+        return {}
+
+
+def _arn(token: str, name: str, region: str) -> str | None:
+    prefixes = {
+        "aws:iam/role:Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+        "aws:s3/bucket:Bucket": f"arn:aws:s3:::{name}",
+        "aws:lambda/function:Function": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}",
+        "aws:lambda/layerVersion:LayerVersion": f"arn:aws:lambda:{region}:{ACCOUNT}:layer:{name}:1",
+        "aws:glue/job:Job": f"arn:aws:glue:{region}:{ACCOUNT}:job/{name}",
+        "aws:sfn/stateMachine:StateMachine": f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}",
+        "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}",
+        "aws:emrserverless/application:Application": (
+            f"arn:aws:emr-serverless:{region}:{ACCOUNT}:/applications/{name}"
+        ),
+        "aws:scheduler/schedule:Schedule": f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule/default/{name}",
+    }
+    return prefixes.get(token)
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock engine, also noting each resource's parent and each component's outputs."""
+
+    def __init__(self, mocks: GlacierMocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[Recorded] = []
+        self.names: dict[str, str] = {}
+        self.outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.names[response.urn] = request.name
+            inputs = rpc.deserialize_properties(request.object)
+            self.recorded.append(
+                Recorded(
+                    type=request.type,
+                    name=request.name,
+                    parent=self.names.get(request.parent),
+                    inputs=_plain(inputs),
+                    custom=bool(request.custom),
+                )
+            )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn in self.names:
+            self.outputs[self.names[request.urn]] = _plain(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+def _plain(value: Any) -> Any:
+    """Engine values as JSON: assets become {"file": path} / {"text": ...}."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, pulumi.FileAsset):
+        return {"file": str(value.path)}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}
+    if isinstance(value, pulumi.FileArchive):
+        return {"archive": str(value.path)}
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the engine carries every number as a double
+    return value
+
+
+@dataclass
+class PlanResult:
+    resources: list[Recorded]
+    outputs: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"resources": [r.to_json() for r in self.resources], "outputs": self.outputs}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), indent=2, sort_keys=True)
+
+    def by_type(self, token: str) -> list[Recorded]:
+        return [r for r in self.resources if r.type == token]
+
+    def get(self, name: str) -> Recorded:
+        return next(r for r in self.resources if r.name == name)
+
+
+def run_under_mocks(program: Callable[[], dict[str, Any]], *, region: str = "us-east-1") -> PlanResult:
+    """Run ``program`` under Pulumi's mocks; record every resource and the program's outputs."""
+    monitor = _RecordingMonitor(GlacierMocks(region))
+    settings.ROOT.set(None)  # a fresh root stack for each run in this process
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor)
+    exported: dict[str, Any] = {}
+
+    def body() -> None:
+        outputs = program()
+        resolved: dict[str, Any] | None = _sync_await(pulumi.Output.from_input(outputs).future())
+        exported.update(resolved or {})
+
+    try:
+        _sync_await(run_pulumi_func(body))
+    finally:
+        settings.ROOT.set(None)
+    # Registration order follows output resolution; sort so the plan is stable text.
+    resources = sorted(monitor.recorded, key=lambda r: (r.parent or "", r.name, r.type))
+    return PlanResult(resources=resources, outputs=_plain(exported))
+
+
+def plan(
+    path: str,
+    *,
+    pipeline: str | None = None,
+    options: DeployOptions | None = None,
+) -> PlanResult:
+    """The offline preview of deploying the pipelines in ``path``."""
+    opts = options or DeployOptions(build_layer=False)
+    config = ProgramConfig(modules=(path,), select=(pipeline,) if pipeline else (), options=opts)
+    return run_under_mocks(lambda: declare(config), region=opts.region or "us-east-1")
+
+
+def render_text(result: PlanResult) -> str:
+    """One line per resource (type, name, parent) with its inputs indented below."""
+    lines: list[str] = []
+    for r in result.resources:
+        lines.append(f"+ {r.type}  {r.name}" + (f"  (parent: {r.parent})" if r.parent else ""))
+        for key in sorted(r.inputs):
+            value = r.inputs[key]
+            shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            if key == "definition" or len(shown) > 160:
+                shown = shown[:157].replace("\n", " ") + "..."
+            lines.append(f"    {key}: {shown}")
+    lines.append("")
+    lines.append(f"{len(result.resources)} resources")
+    for name, outputs in sorted(result.outputs.items()):
+        lines.append(f"outputs of {name}: {json.dumps(outputs, sort_keys=True)}")
+    return "\n".join(lines)

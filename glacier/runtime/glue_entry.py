@@ -1,0 +1,39 @@
+"""The Glue / EMR Serverless entry script.
+
+The job runs this file with the ``TaskEvent`` as the JSON argument ``--glacier-event``
+(Glue ``Arguments`` / EMR ``entryPointArguments``); the code bundle is on the path through
+``--extra-py-files`` (Glue) or ``--py-files`` (EMR). It runs the task through the same path
+as the Lambda handler (``run_event``: one core for local, Lambda and Spark), prints the
+``TaskResult`` JSON, and exits non-zero with a message naming the task if it fails, which
+fails the job run and, through ``.sync``, the state machine's Task state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+
+def parse_event(argv: Sequence[str]) -> dict[str, object]:
+    """The ``--glacier-event`` JSON among the job's arguments (Glue adds its own, ignored)."""
+    parser = argparse.ArgumentParser(prog="glacier-entry", add_help=False)
+    parser.add_argument("--glacier-event", required=True)
+    known, _unknown = parser.parse_known_args(list(argv))
+    event = json.loads(known.glacier_event)
+    if not isinstance(event, dict):
+        raise SystemExit("glacier: --glacier-event must be a JSON object (a TaskEvent).")
+    return event
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, object]:
+    from glacier.runtime.lambda_handler import run_event
+
+    result = run_event(parse_event(sys.argv[1:] if argv is None else argv))
+    print(json.dumps(result, sort_keys=True))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The AWS Lambda entry point: ``glacier.runtime.lambda_handler.handler``.
+
+The state machine invokes it with a ``TaskEvent`` (the task's ``module:qualname`` and the S3
+URIs of its inputs and output, never data). It imports the task from the code bundle (the
+function zip is /var/task, on ``sys.path``), runs it through the one read -> call -> write
+core the local runner uses, and returns the ``TaskResult`` (rows, bytes, seconds).
+
+A failure raises ``TaskFailedError`` naming the pipeline and task: Lambda reports its type
+as the error and its message in the cause, which the state machine's Catch turns into the
+execution's failure cause.
+
+Light on purpose: polars, pydantic, the standard library, glacier's pure modules and the
+user's module; never pulumi or boto3 (credentials come from the environment Lambda sets).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from glacier.runtime.event import TaskEvent
+
+
+class TaskFailedError(Exception):
+    """A task failed in the cloud; the message names the pipeline, the task and the cause."""
+
+
+def resolve_task(code_ref: str) -> Callable[..., Any]:
+    """Import ``module:qualname`` from the code bundle; a Glacier ``Task`` gives its function."""
+    module_name, _, qualname = code_ref.partition(":")
+    if not module_name or not qualname or "<locals>" in qualname:
+        raise TaskFailedError(
+            f"Code reference {code_ref!r} cannot be imported: tasks must be module-level functions."
+        )
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    func = getattr(target, "func", target) if type(target).__name__ == "Task" else target
+    if not callable(func):
+        raise TaskFailedError(f"Code reference {code_ref!r} is not callable.")
+    return func
+
+
+def s3_storage_options(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """Polars storage options for S3 from the environment Lambda / Glue provide (and an
+    ``AWS_ENDPOINT_URL`` for S3-compatible servers)."""
+    from glacier.config import AwsConfig
+    from glacier.io import storage_options
+
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    endpoint = environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL")
+    return storage_options(AwsConfig(region=region, endpoint_url=endpoint))
+
+
+def run_event(payload: Mapping[str, Any], storage: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Validate the event, run its task, return the TaskResult as JSON-ready data. Shared by
+    the Lambda handler and the Glue / EMR Serverless entry script."""
+    from glacier.runtime.core import execute_task
+
+    event = TaskEvent.model_validate(dict(payload))
+    where = f"task '{event.task}' of pipeline '{event.pipeline}'"
+    try:
+        func = resolve_task(event.code_ref)
+        options = dict(storage) if storage is not None else s3_storage_options()
+        result = execute_task(event, func, options)
+    except TaskFailedError as exc:
+        raise TaskFailedError(f"{where.capitalize()} failed: {exc}") from exc
+    except Exception as exc:
+        raise TaskFailedError(f"{where.capitalize()} failed: {type(exc).__name__}: {exc}") from exc
+    print(
+        f"glacier: {where} wrote {result.output} ({result.bytes} bytes, {result.seconds:.3f} s)",
+        file=sys.stderr,
+    )
+    return result.model_dump(mode="json")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda handler. ``GLACIER_PIPELINE`` may be set on the function; the event wins."""
+    return run_event(event)

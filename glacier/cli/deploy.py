@@ -17,10 +17,13 @@ class PlanFormat(StrEnum):
     json = "json"
 
 
+_FORMAT_OPTION = typer.Option(PlanFormat.text, "--format", "-f", help="text or json.")
+
+
 def plan(
     path: str = typer.Argument(..., help="A pipeline file (or importable module)."),
     pipeline: str | None = typer.Option(None, "--pipeline", "-p", help="Only this pipeline."),
-    format: PlanFormat = typer.Option(PlanFormat.text, "--format", "-f"),
+    format: PlanFormat = _FORMAT_OPTION,
 ) -> None:
     """Every resource `pulumi up` would declare, offline: no AWS account, no pulumi CLI."""
     with user_errors():

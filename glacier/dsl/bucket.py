@@ -95,12 +95,13 @@ class Bucket:
         )
 
     def compile(self, name: str | None = None) -> CompiledPipeline:
-        from glacier.dsl.compile import compile_steps
+        from glacier.dsl.compile import compile_steps, gc_paused
 
         self._require_lineage("build a pipeline from")
-        return compile_steps(
-            name or self.pipeline_name, self._lineage, description=self._metadata.get("description")
-        )
+        with gc_paused():
+            return compile_steps(
+                name or self.pipeline_name, self._lineage, description=self._metadata.get("description")
+            )
 
     def to_dag(self) -> PipelineDAG:
         return self.compile().dag

@@ -222,20 +222,21 @@ class Pipeline:
         return self
 
     def compile(self, name: str | None = None) -> CompiledPipeline:
-        from glacier.dsl.compile import compile_steps
+        from glacier.dsl.compile import compile_steps, gc_paused
 
         if self._pending is not None:
             raise DefinitionError(
                 f"{self._label} has an incomplete step: .transform({self._pending.task.name}) has no .to().",
                 fix=f"complete it with .transform({self._pending.task.name}).to(bucket).",
             )
-        steps = self._lineage
-        if not steps:
-            raise DefinitionError(
-                f"{self._label} has no steps.",
-                fix="add .transform(task).to(bucket) after the source.",
-            )
-        return compile_steps(name or self.pipeline_name, steps, description=self.description)
+        with gc_paused():
+            steps = self._lineage
+            if not steps:
+                raise DefinitionError(
+                    f"{self._label} has no steps.",
+                    fix="add .transform(task).to(bucket) after the source.",
+                )
+            return compile_steps(name or self.pipeline_name, steps, description=self.description)
 
     def to_dag(self) -> PipelineDAG:
         return self.compile().dag

@@ -3,11 +3,13 @@ bytes, code references and source hashes, and its Mermaid / DOT / JSON rendering
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import inspect
 import json
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -16,6 +18,7 @@ from glacier import Pipeline, Provider, load_pipelines
 from glacier.config import AwsConfig, LambdaConfig
 from glacier.dag import PipelineDAG
 from glacier.dag.render import to_dot, to_json, to_mermaid
+from glacier.errors import GraphError
 
 provider = Provider(config=AwsConfig(region="eu-west-1", tags={"team": "data"}))
 local = provider.local()
@@ -182,3 +185,31 @@ def test_long_chains_are_ordered_without_recursion_limits(size: int) -> None:
     dag = head.to_dag()
     assert len(dag.tasks) == size
     assert dag.tasks[-1].output == f"lake/s{size}.parquet"
+
+
+def test_compiling_restores_the_garbage_collector_state() -> None:
+    assert gc.isenabled()
+    diamond()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        diamond()
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
+    with pytest.raises(GraphError):
+        t = local.task(name="t")(lambda df: df)
+        a = provider.bucket("lake", "a.parquet")
+        a.transform(t).to(a).to_dag()
+    assert gc.isenabled()
+
+
+def test_code_hash_without_source_falls_back_to_bytecode() -> None:
+    namespace: dict[str, Any] = {}
+    exec("def made(df):\n    return df\n", namespace)  # no file: inspect cannot find the source
+    task = local.task(namespace["made"])
+    again = local.task(name="made_again")(namespace["made"])
+    assert len(task.definition.code_hash) == 64
+    assert task.definition.code_hash == again.definition.code_hash
+    exec("def made(df):\n    return df.head()\n", namespace)
+    assert local.task(namespace["made"]).definition.code_hash != task.definition.code_hash

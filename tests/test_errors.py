@@ -249,7 +249,7 @@ CASES: dict[str, Case] = {
     ),
     "bucket_passed_as_reserved_keyword": Case(
         "Pipeline(description=raw, df=sales)",
-        lambda _: Pipeline(description=raw, df=sales),
+        lambda _: Pipeline(description=raw, df=sales),  # type: ignore[arg-type]
         DefinitionError,
         "Pipeline(description=...) got a bucket, but 'description' is reserved",
         "rename that source and the task parameter (e.g. 'description_df')",
@@ -278,7 +278,7 @@ CASES: dict[str, Case] = {
     # --- tasks -------------------------------------------------------------------------------
     "undecorated_function": Case(
         "raw.transform(plain_function)",
-        lambda _: raw.transform(plain_function),
+        lambda _: raw.transform(plain_function),  # type: ignore[arg-type]
         DefinitionError,
         "Bucket 'data/raw.parquet'.transform() got the plain function 'plain_function'",
         "decorate it with @executor.task()",
@@ -498,7 +498,7 @@ CASES: dict[str, Case] = {
     ),
     "lambda_misspelled_field": Case(
         "LambdaConfig(memroy=2048)",
-        lambda _: LambdaConfig(memroy=2048),
+        lambda _: LambdaConfig(memroy=2048),  # type: ignore[call-arg]
         ConfigError,
         "LambdaConfig.memroy=2048: Extra inputs are not permitted",
         "remove 'memroy' (LambdaConfig accepts: memory, timeout",

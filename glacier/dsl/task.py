@@ -29,6 +29,9 @@ class Task:
     """A function bound to an executor. Calling it calls the function unchanged."""
 
     func: Callable[..., Any]
+    # Copied from the function by functools.update_wrapper: a task looks like its function.
+    __name__: str
+    __wrapped__: Callable[..., Any]
 
     def __init__(
         self,

@@ -237,6 +237,7 @@ def test_a_pipeline_object_is_a_source_where_a_bucket_is(provider: Provider) -> 
     raw, a, b, c = (provider.bucket("data", f"{n}.parquet") for n in "rabc")
     first = Pipeline(name="first").source(raw).transform(step).to(a)
     assert (first.bucket, first.path, first.get_uri()) == ("data", "a.parquet", a.get_uri())
+    assert (first.id, first.provider, first.managed) == ("data/a.parquet", provider, True)
     second = Pipeline(name="second").source(first).transform(more).to(b)
     assert [t.name for t in second.to_dag().tasks] == ["step", "more"]
     third = Pipeline(x=first, y=second).transform(both).to(c).with_name("third")

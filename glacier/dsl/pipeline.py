@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from glacier.dag.model import PipelineDAG
     from glacier.dsl.compile import CompiledPipeline
+    from glacier.dsl.provider import Provider
     from glacier.dsl.task import Task
 
 RESERVED = ("name", "description", "config")
@@ -183,6 +184,18 @@ class Pipeline:
     @property
     def bucket(self) -> str:
         return self._as_bucket().bucket
+
+    @property
+    def id(self) -> str:
+        return self._as_bucket().id
+
+    @property
+    def provider(self) -> Provider:
+        return self._as_bucket().provider
+
+    @property
+    def managed(self) -> bool:
+        return self._as_bucket().managed
 
     @property
     def path(self) -> str:

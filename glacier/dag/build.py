@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from glacier.config import StorageConfig
@@ -25,7 +26,7 @@ class DatasetRef:
     path: str
     managed: bool = True
 
-    @property
+    @cached_property
     def id(self) -> str:
         return f"{self.bucket}/{self.path}"
 

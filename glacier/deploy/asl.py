@@ -35,6 +35,10 @@ LAMBDA_SERVICE_ERRORS = (
     "Lambda.TooManyRequestsException",
 )
 
+# Glue and EMR take the TaskEvent as one JSON string, rendered from the state data at run time.
+GLUE_EVENT_ARGUMENT = "States.JsonToString($.event)"
+EMR_EVENT_ARGUMENTS = f"States.Array('--glacier-event', {GLUE_EVENT_ARGUMENT})"
+
 
 @dataclass(frozen=True)
 class LambdaTarget:
@@ -149,18 +153,18 @@ class _Builder:
         The last state ends the chain (``end``) or is linked by the caller."""
         parts = node.parts if isinstance(node, Series) else (node,)
         states: dict[str, Any] = {}
-        names: list[str] = []
+        units: list[tuple[str, str]] = []  # (first state, last state) of each part
         for part in parts:
-            name, part_states = self.single(part)
-            names.append(name)
+            first, last, part_states = self.single(part)
+            units.append((first, last))
             states.update(part_states)
-        for current, following in itertools.pairwise(names):
-            states[current]["Next"] = following
+        for (_, last), (following, _) in itertools.pairwise(units):
+            states[last]["Next"] = following
         if end:
-            states[names[-1]]["End"] = True
-        return names[0], states
+            states[units[-1][1]]["End"] = True
+        return units[0][0], states
 
-    def single(self, node: Node) -> tuple[str, dict[str, Any]]:
+    def single(self, node: Node) -> tuple[str, str, dict[str, Any]]:
         if isinstance(node, Leaf):
             return self.task_states(self.dag.task(node.task))
         if isinstance(node, Series):
@@ -173,9 +177,12 @@ class _Builder:
             start, states = self.chain(branch, end=True)
             branches.append({"StartAt": start, "States": states})
         # Branch outputs are dropped: the state data stays the run's small input.
-        return name, {name: {"Type": "Parallel", "Branches": branches, "ResultPath": None}}
+        return name, name, {name: {"Type": "Parallel", "Branches": branches, "ResultPath": None}}
 
-    def task_states(self, task: TaskNode) -> tuple[str, dict[str, Any]]:
+    def task_states(self, task: TaskNode) -> tuple[str, str, dict[str, Any]]:
+        """The task's Task state and its Fail state; a Spark task is preceded by a Pass
+        state that puts its TaskEvent (with the execution name) into the state data, since
+        Glue and EMR take the event as one JSON string argument."""
         name = naming.state_name(task.name)
         failed = naming.fit(f"{task.name} failed", naming.STATE_NAME_MAX)
         state: dict[str, Any] = {"Type": "Task", "Comment": f"Glacier task {task.name}"}
@@ -211,12 +218,17 @@ class _Builder:
             "Error": f"{task.name}.Failed",
             "CausePath": "$.error.Cause",
         }
-        return name, {name: state, failed: fail}
+        if isinstance(self.targets[task.name], LambdaTarget):
+            return name, name, {name: state, failed: fail}
+        prepare = naming.fit(f"{task.name} event", naming.STATE_NAME_MAX)
+        event = {**task_event(self.dag, task), "execution.$": "$$.Execution.Name"}
+        build = {"Type": "Pass", "Parameters": event, "ResultPath": "$.event", "Next": name}
+        return prepare, name, {prepare: build, name: state, failed: fail}
 
     def invocation(self, task: TaskNode) -> dict[str, Any]:
         target = self.targets[task.name]
-        event = task_event(self.dag, task)
         if isinstance(target, LambdaTarget):
+            event = task_event(self.dag, task)
             return {
                 "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {
@@ -231,12 +243,11 @@ class _Builder:
                 "Resource": "arn:aws:states:::glue:startJobRun.sync",
                 "Parameters": {
                     "JobName": target.job_name,
-                    "Arguments": {"--glacier-event.$": _event_with_execution(event)},
+                    "Arguments": {"--glacier-event.$": GLUE_EVENT_ARGUMENT},
                 },
                 "ResultSelector": {"job_run_id.$": "$.Id", "state.$": "$.JobRunState"},
                 "ResultPath": "$.last",
             }
-        rendered = _event_with_execution(event)
         return {
             "Resource": "arn:aws:states:::emr-serverless:startJobRun.sync",
             "Parameters": {
@@ -246,27 +257,13 @@ class _Builder:
                 "JobDriver": {
                     "SparkSubmit": {
                         "EntryPoint": target.entry_point,
-                        "EntryPointArguments.$": f"States.Array('--glacier-event', {rendered})",
+                        "EntryPointArguments.$": EMR_EVENT_ARGUMENTS,
                         "SparkSubmitParameters": target.spark_submit_parameters,
                     }
                 },
             },
             "ResultPath": None,
         }
-
-
-def _event_with_execution(event: Mapping[str, Any]) -> str:
-    """An intrinsic that renders the TaskEvent JSON with the execution name filled in."""
-    head = json.dumps(dict(event), sort_keys=True, separators=(",", ":"))[:-1]
-    template = _escape(head + ',"execution":"') + "{}" + _escape('"}')
-    return f"States.Format('{template}', $$.Execution.Name)"
-
-
-def _escape(text: str) -> str:
-    # Intrinsic-function string literals escape these four characters with a backslash.
-    for char in ("\\", "'", "{", "}"):
-        text = text.replace(char, "\\" + char)
-    return text
 
 
 def _leaves(node: Node) -> list[str]:

@@ -1,0 +1,89 @@
+"""Helpers for the deployment tests: example plans, DAGs built from dependency maps,
+random DAGs (general and series-parallel), and pipeline projects written to disk."""
+
+from __future__ import annotations
+
+import random
+import textwrap
+from functools import cache
+from pathlib import Path
+
+from glacier.config import LambdaConfig
+from glacier.dag.build import DatasetRef, StepSpec, build_dag
+from glacier.dag.model import ExecutorSpec, PipelineDAG, TaskDefinition
+from glacier.deploy.component import DeployOptions
+from glacier.deploy.plan import PlanResult, plan
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(str(p.relative_to(REPO)) for p in (REPO / "examples" / "seed_000").glob("*.py"))
+COMPONENT = "glacier:aws:PipelineDeployment"
+
+
+@cache
+def example_plan(path: str) -> PlanResult:
+    """The plan of an example (cached: the plans are read-only in tests)."""
+    return plan(str(REPO / path), options=DeployOptions(build_layer=False))
+
+
+def dag_from_deps(deps: dict[str, set[str]], name: str = "random") -> PipelineDAG:
+    """A pipeline whose task dependencies are ``deps``: each task writes ``data/<task>``
+    and reads the outputs of the tasks it depends on (or the source)."""
+    steps = []
+    for task, parents in sorted(deps.items()):
+        params = tuple(f"in_{p}" for p in sorted(parents)) or ("df",)
+        definition = TaskDefinition(
+            name=task,
+            executor=ExecutorSpec(kind="serverless", config=LambdaConfig()),
+            code_ref=f"generated:{task}",
+            code_hash="0" * 64,
+            required_params=params,
+        )
+        inputs = tuple((f"in_{p}", DatasetRef("data", f"{p}.parquet")) for p in sorted(parents))
+        steps.append(
+            StepSpec(
+                task=definition,
+                inputs=inputs or (("df", DatasetRef("data", "source.parquet")),),
+                output=DatasetRef("data", f"{task}.parquet"),
+            )
+        )
+    return build_dag(name, steps, storage=_aws())
+
+
+def _aws():  # type: ignore[no-untyped-def]
+    from glacier.config import AwsConfig
+
+    return AwsConfig(region="us-east-1")
+
+
+def random_deps(rng: random.Random, n: int, p: float) -> dict[str, set[str]]:
+    names = [f"t{i:03d}" for i in range(n)]
+    return {names[i]: {names[j] for j in range(i) if rng.random() < p} for i in range(n)}
+
+
+def series_parallel_deps(rng: random.Random, n: int) -> dict[str, set[str]]:
+    """A random series-parallel DAG: tasks composed in series (every sink of the first part
+    feeds every source of the second) or in parallel, recursively."""
+    counter = iter(range(10_000))
+
+    def build(size: int) -> tuple[dict[str, set[str]], set[str], set[str]]:
+        if size == 1:
+            name = f"t{next(counter):03d}"
+            return {name: set()}, {name}, {name}
+        left = rng.randint(1, size - 1)
+        a, a_src, a_snk = build(left)
+        b, b_src, b_snk = build(size - left)
+        if rng.random() < 0.5:  # series
+            for src in b_src:
+                b[src] |= a_snk
+            return {**a, **b}, a_src, b_snk
+        return {**a, **b}, a_src | b_src, a_snk | b_snk
+
+    deps, _, _ = build(n)
+    return deps
+
+
+def write_project(root: Path, body: str, name: str = "pipelines.py") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / name
+    path.write_text(textwrap.dedent(body))
+    return path

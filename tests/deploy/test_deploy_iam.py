@@ -1,0 +1,158 @@
+"""IAM: parliament on every policy the plans declare, and least privilege proven per role."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import parliament
+import pytest
+from deploy_helpers import EXAMPLES, REPO, example_plan
+from parliament import analyze_policy_string
+
+from glacier.deploy import iam, naming
+from glacier.dsl.discovery import load_pipelines
+
+SEVERITIES = ["MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
+COMMUNITY_CONFIG = Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml"
+
+
+def serious_findings(policy: dict[str, Any], *, community: bool = False) -> list[tuple[str, Any]]:
+    """parliament's findings of medium severity or worse, rated as its CLI rates them."""
+    if community:
+        parliament.override_config(COMMUNITY_CONFIG)
+    findings = analyze_policy_string(iam.dumps(policy), include_community_auditors=community).findings
+    rated = [parliament.enhance_finding(f) for f in findings]
+    return [
+        (f.issue, f.location) for f in rated if SEVERITIES.index(f.severity) >= SEVERITIES.index("MEDIUM")
+    ]
+
+
+def declared_policies() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for path in EXAMPLES:
+        result = example_plan(path)
+        for kind in ("aws:iam/rolePolicy:RolePolicy", "aws:s3/bucketPolicy:BucketPolicy"):
+            found += [(r.name, json.loads(r.inputs["policy"])) for r in result.by_type(kind)]
+    return found
+
+
+def test_parliament_finds_nothing_medium_or_worse() -> None:
+    policies = declared_policies()
+    assert len(policies) > 40
+    for name, policy in policies:
+        assert serious_findings(policy) == [], name
+
+
+def test_parliament_community_auditors_flag_only_the_documented_log_delivery_action() -> None:
+    # Step Functions logging needs logs:PutResourcePolicy (AWS documents it); nothing else
+    # any community auditor rates medium or worse.
+    flagged = 0
+    for name, policy in declared_policies():
+        for issue, location in serious_findings(policy, community=True):
+            assert issue == "PERMISSIONS_MANAGEMENT_ACTIONS", (name, issue)
+            assert location["actions"] == ["logs:putresourcepolicy"], name
+            flagged += 1
+    assert flagged  # the auditors did run
+
+
+def test_parliament_does_flag_a_sloppy_policy() -> None:
+    # An object action on a bucket ARN: the check our policies pass is a real one.
+    sloppy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data"}],
+    }
+    assert [issue for issue, _ in serious_findings(sloppy)] == ["RESOURCE_MISMATCH"]
+
+
+def test_no_wildcard_actions_and_resource_star_only_for_log_delivery() -> None:
+    for name, policy in declared_policies():
+        for statement in policy["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if statement["Effect"] == "Allow":
+                assert all("*" not in action for action in actions), name
+            if "*" in statement["Resource"]:
+                assert statement["Sid"] == "DeliverLogs", name
+
+
+def _object_arn(bucket: str, path: str) -> str:
+    key = f"{path}part-0.parquet" if path.endswith("/") else path
+    return f"arn:aws:s3:::{bucket}/{key}"
+
+
+@pytest.mark.parametrize("path", EXAMPLES)
+def test_no_role_can_write_a_dataset_other_than_its_output(path: str) -> None:
+    result = example_plan(path)
+    pipelines = load_pipelines(REPO / path).pipelines
+    every_dataset = {ds.id: ds for p in pipelines for ds in p.dag.datasets}
+    for compiled in pipelines:
+        for task in compiled.dag.tasks:
+            policy = json.loads(result.get(f"{compiled.name}-{task.name}-policy").inputs["policy"])
+            for dataset_id, ds in every_dataset.items():
+                arn = _object_arn(ds.bucket, ds.path)
+                for action in ("s3:PutObject", "s3:DeleteObject"):
+                    may_write = iam.allowed(policy, action, arn)
+                    if action == "s3:PutObject":
+                        assert may_write == (dataset_id == task.output), (task.name, dataset_id)
+                    else:
+                        assert not may_write or dataset_id == task.output
+                may_read = iam.allowed(policy, "s3:GetObject", arn)
+                assert may_read == (dataset_id in task.inputs.values()), (task.name, dataset_id, "read")
+
+
+def test_listing_is_limited_to_the_task_prefixes() -> None:
+    result = example_plan("examples/seed_000/core_multi_source.py")
+    policy = json.loads(result.get("sales_join-join_data-policy").inputs["policy"])
+    lists = [
+        s
+        for s in policy["Statement"]
+        if s["Action"] == ["s3:ListBucket"] and s["Resource"] == ["arn:aws:s3:::data"]
+    ]
+    assert lists and all("s3:prefix" in s["Condition"]["StringLike"] for s in lists)
+    prefixes = sorted(p for s in lists for p in s["Condition"]["StringLike"]["s3:prefix"])
+    assert prefixes == ["customers.parquet", "joined.parquet", "sales.parquet"]
+
+
+def test_state_machine_may_invoke_only_its_own_functions_and_jobs() -> None:
+    result = example_plan("examples/seed_000/example3_join.py")
+    outputs = result.outputs
+    every_function = {f for o in outputs.values() for f in o["functions"].values()}
+    every_job = {j for o in outputs.values() for j in o["jobs"].values()}
+    assert every_function and every_job
+    for pipeline, out in outputs.items():
+        policy = json.loads(result.get(f"{pipeline}-sfn-policy").inputs["policy"])
+        arns = iam.Arns("aws", "us-east-1", "123456789012")
+        for fn in every_function:
+            assert iam.allowed(policy, "lambda:InvokeFunction", arns.function(fn)) == (
+                fn in out["functions"].values()
+            )
+        for job in every_job:
+            assert iam.allowed(policy, "glue:StartJobRun", arns.glue_job(job)) == (
+                job in out["jobs"].values()
+            )
+        assert not iam.allowed(
+            policy, "states:StartExecution", arns.state_machine(naming.state_machine_name(pipeline))
+        )
+
+
+def test_roles_trust_only_their_service() -> None:
+    result = example_plan("examples/seed_000/core_multi_source.py")
+    services = {
+        r.name: json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]["Service"]
+        for r in result.by_type("aws:iam/role:Role")
+    }
+    assert services == {
+        "sales_join-join_data-role": "glue.amazonaws.com",
+        "sales_join-summarize-role": "lambda.amazonaws.com",
+        "sales_join-sfn-role": "states.amazonaws.com",
+    }
+
+
+def test_task_logs_only_to_its_own_group() -> None:
+    result = example_plan("examples/seed_000/example1_simple_etl.py")
+    policy = json.loads(result.get("simple_etl-process-policy").inputs["policy"])
+    logs = next(s for s in policy["Statement"] if s["Sid"] == "WriteLogs")
+    assert logs["Resource"] == [
+        "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/simple_etl-process:log-stream:*"
+    ]

@@ -21,7 +21,9 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 class GlacierConfig(BaseModel):
     """Base: frozen, no unknown fields, and construction errors become ConfigError."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: schemas are built on first use, so importing glacier stays cheap (the
+    # Lambda cold start imports it through the user module).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     def __init__(self, **data: Any) -> None:
         try:

@@ -32,7 +32,9 @@ DataFrameApi = Literal["polars", "pyspark"]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: schemas are built on first use, so importing glacier stays cheap (the
+    # Lambda cold start imports it through the user module).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class DatasetNode(_Frozen):
@@ -83,7 +85,9 @@ Storage = Annotated[AwsConfig | LocalConfig, Field(discriminator="kind")]
 class PipelineDAG(BaseModel):
     """A validated pipeline graph. Tasks are kept in topological order, ties by name."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: schemas are built on first use, so importing glacier stays cheap (the
+    # Lambda cold start imports it through the user module).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # pydantic wraps a ValueError raised while validating (GraphError is one) into a
     # ValidationError; these three entry points hand the user the GraphError itself.

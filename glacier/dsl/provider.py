@@ -7,7 +7,7 @@ from typing import Any, ClassVar, overload
 
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig, StorageConfig
 from glacier.dag.build import normalize_location
-from glacier.dag.model import ExecutorKind
+from glacier.dag.model import ExecutorKind, ExecutorSpec
 from glacier.dsl.bucket import Bucket
 from glacier.dsl.task import Task
 from glacier.errors import ConfigError
@@ -22,6 +22,14 @@ class ExecutionResource:
     def __init__(self, provider: Provider, config: LambdaConfig | SparkConfig) -> None:
         self.provider = provider
         self.config = config
+
+    @property
+    def spec(self) -> ExecutorSpec:
+        """The executor as DAG data; one shared (immutable) instance for all its tasks."""
+        spec: ExecutorSpec | None = self.__dict__.get("_spec")
+        if spec is None or spec.config is not self.config or spec.kind != self.type:
+            spec = self.__dict__["_spec"] = ExecutorSpec(kind=self.type, config=self.config)
+        return spec
 
     @overload
     def task(self, func: Callable[..., Any], /) -> Task: ...

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from glacier.dag.model import DataFrameApi, ExecutorSpec, TaskDefinition
+from glacier.dag.model import DataFrameApi, TaskDefinition
 from glacier.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -57,7 +57,6 @@ class Task:
         self.retries = retries
         self.cache = cache
         self.config = dict(config or {})
-        self.signature = inspect.signature(func)
         functools.update_wrapper(self, func)
         self.definition = self._record()
 
@@ -66,6 +65,11 @@ class Task:
 
     def __repr__(self) -> str:
         return f"Task(name='{self.name}', executor={self.executor.type})"
+
+    @property
+    def signature(self) -> inspect.Signature:
+        """The function's signature (computed on demand: large pipelines hold many tasks)."""
+        return inspect.signature(self.func)
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -104,10 +108,10 @@ class Task:
                 f"Task '{name}' has a config value that is not plain data ({exc}).",
                 fix="pass only strings, numbers, booleans, lists and dicts as task config.",
             ) from None
-        required, optional = _parameters(name, self.signature)
+        required, optional = _parameters(name, inspect.signature(self.func))
         return TaskDefinition(
             name=name,
-            executor=ExecutorSpec(kind=self.executor.type, config=self.executor.config),
+            executor=self.executor.spec,
             retries=self.retries,
             timeout=self.timeout,
             cache=self.cache,

@@ -60,9 +60,9 @@ def test_validate_lists_every_pipeline() -> None:
     result = invoke("validate", JOIN)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
-        "ok  join_step1: 1 tasks, 3 datasets",
-        "ok  join_step2: 1 tasks, 3 datasets",
-        "ok  summarize: 1 tasks, 2 datasets",
+        "ok  join_step1: 1 task, 3 datasets",
+        "ok  join_step2: 1 task, 3 datasets",
+        "ok  summarize: 1 task, 2 datasets",
     ]
 
 

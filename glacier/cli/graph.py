@@ -46,7 +46,13 @@ def validate(path: PathArg) -> None:
     with user_errors():
         _, pipelines = load(path, None)
         for p in pipelines:
-            echo(f"ok  {p.name}: {len(p.dag.tasks)} tasks, {len(p.dag.datasets)} datasets")
+            echo(
+                f"ok  {p.name}: {_count(len(p.dag.tasks), 'task')}, {_count(len(p.dag.datasets), 'dataset')}"
+            )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,9 @@ import gc
 import hashlib
 import inspect
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -213,3 +216,27 @@ def test_code_hash_without_source_falls_back_to_bytecode() -> None:
     assert task.definition.code_hash == again.definition.code_hash
     exec("def made(df):\n    return df.head()\n", namespace)
     assert local.task(namespace["made"]).definition.code_hash != task.definition.code_hash
+
+
+def test_dag_json_is_identical_across_processes_and_hash_seeds() -> None:
+    """Deploys diff on these bytes: nothing may depend on set order or object ids."""
+    repo = Path(__file__).resolve().parent.parent
+    script = (
+        "import sys; from glacier import load_pipelines\n"
+        "for path in sys.argv[1:]:\n"
+        "    for p in load_pipelines(path).pipelines: print(p.dag.model_dump_json())\n"
+    )
+    paths = [str(repo / "examples" / p) for p in ("seed_000/example3_join.py", "seed_001/pattern3_joins.py")]
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", script, *paths],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "4242")
+    ]
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count('"name":') >= 4

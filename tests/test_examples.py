@@ -114,6 +114,23 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
             f"{L}/output/result.parquet",
         )
     },
+    "seed_001/why_chainable.py": {
+        "etl": chain(
+            f"{D}/raw.parquet", "extract", f"{D}/intermediate.parquet", "transform", f"{D}/output.parquet"
+        )
+    },
+    "seed_001/principles.py": {
+        "pipeline": chain(
+            f"{D}/raw.parquet", "extract", f"{D}/intermediate.parquet", "transform", f"{D}/output.parquet"
+        ),
+        "multi": joined(
+            [f"{D}/sales.parquet", f"{D}/customers.parquet"], "join_task", f"{D}/joined_output.parquet"
+        ),
+        "continued": joined(
+            [f"{D}/sales.parquet", f"{D}/customers.parquet"], "join_task", f"{D}/joined.parquet"
+        )
+        | chain(f"{D}/joined.parquet", "aggregate", f"{D}/region_output.parquet"),
+    },
     "seed_001/code_generation.py": {
         "my_pipeline": chain(f"{D}/raw.parquet", "process", f"{D}/output.parquet")
     },
@@ -324,3 +341,10 @@ def test_seed_001_named_pipeline_visualizes_as_mermaid() -> None:
     assert "etl_pipeline: Extract, transform, load data" in text
     assert '[("data/raw.parquet")]' in text
     assert '["transform<br/>(serverless)"]' in text
+
+
+def test_seed_001_principles_lineage_and_completed_chain() -> None:
+    module = _exec_module(EXAMPLES / "seed_001/principles.py", "principles_check")
+    assert module.lineage_steps == ["extract", "transform"]
+    assert [step.target.id for step in module.completed._lineage] == ["data/intermediate.parquet"]
+    assert module.continued.to_dag().topological_order() == ["join_task", "aggregate"]

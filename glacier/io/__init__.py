@@ -1,0 +1,57 @@
+"""Dataset I/O shared by the local runner and the cloud entry points: locations, scans,
+atomic streaming writes, and what is stored (bytes, fingerprints). Imports only polars,
+the standard library and glacier's pure modules."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from glacier.config import StorageConfig
+from glacier.dag.model import DatasetNode
+from glacier.errors import ExecutionError
+from glacier.io.location import (
+    StorageOptions,
+    aws_storage_options,
+    dataset_uri,
+    is_s3,
+    split_s3,
+    storage_options,
+)
+from glacier.io.read import StoredDataset, scan_uri, stat_uri
+from glacier.io.write import CancelToken, WriteCancelled, count_rows, write_atomic
+
+__all__ = [
+    "CancelToken",
+    "StorageOptions",
+    "StoredDataset",
+    "WriteCancelled",
+    "as_lazy",
+    "aws_storage_options",
+    "count_rows",
+    "dataset_uri",
+    "is_s3",
+    "scan_dataset",
+    "scan_uri",
+    "split_s3",
+    "stat_uri",
+    "storage_options",
+    "write_atomic",
+]
+
+
+def scan_dataset(dataset: DatasetNode, storage: StorageConfig) -> pl.LazyFrame:
+    """The dataset as a LazyFrame, from wherever ``storage`` keeps it."""
+    return scan_uri(dataset_uri(dataset, storage), dataset.format, storage_options(storage))
+
+
+def as_lazy(result: object, task: str) -> pl.LazyFrame:
+    """A task's return value as a LazyFrame (a DataFrame is wrapped, not copied)."""
+    if isinstance(result, pl.LazyFrame):
+        return result
+    if isinstance(result, pl.DataFrame):
+        return result.lazy()
+    raise ExecutionError(
+        f"Task '{task}' returned {type(result).__name__}, not a Polars LazyFrame or DataFrame.",
+        task=task,
+        fix=f"make '{task}' return the frame it builds (e.g. `return df.filter(...)`).",
+    )

@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # Each module registers the commands it implements (add yours here when it works).
-_COMMAND_MODULES = ("graph", "cost", "deploy")
+_COMMAND_MODULES = ("graph", "cost", "deploy", "run")
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"glacier.cli.{_name}").register(app)

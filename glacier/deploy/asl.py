@@ -105,7 +105,7 @@ def build_definition(
 
 def dumps(definition: Mapping[str, Any]) -> str:
     """The definition as deployed: sorted keys, so identical pipelines give identical text."""
-    return json.dumps(definition, sort_keys=True, indent=1)
+    return json.dumps(definition, sort_keys=True)  # no indent: the C encoder, fast on big ones
 
 
 def estimated_history_events(dag: PipelineDAG, definition: Mapping[str, Any]) -> int:

@@ -18,7 +18,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 SAMPLES = 8
+SHORTLIST = 12
 LOOKAHEAD = 3
+LOOKAHEAD_MAX_TASKS = 48
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,10 @@ class _Decomposer:
         self.names = _topological(deps)
         self.index = index = {name: i for i, name in enumerate(self.names)}
         self.preds = [[index[d] for d in sorted(deps[name])] for name in self.names]
+        self.succs: list[list[int]] = [[] for _ in self.names]
+        for child, parents in enumerate(self.preds):
+            for parent in parents:
+                self.succs[parent].append(child)
         self.weight = [float((weights or {}).get(name, 1.0)) for name in self.names]
         n = len(self.names)
         # Durations are unknown at deploy time: score cuts over seeded draws around the weights.
@@ -197,30 +203,26 @@ class _Decomposer:
         parts.append(mask & ~sum(parts))
         return parts
 
-    def _cost(self, down: int, rest: int) -> float:
-        """Expected length of ``down`` then ``rest`` over a few plausible duration draws."""
-        return sum(self._critical(down, w) + self._critical(rest, w) for w in self.samples)
+    def _chains(self, members: list[int], mask: int, weight: list[float]) -> tuple[list[float], list[float]]:
+        """Per task of ``mask``: the longest chain ending at it and the longest starting at it.
 
-    def _critical(self, mask: int, weight: list[float]) -> float:
-        finish: dict[int, float] = {}
-        for i in _bits(mask):
-            finish[i] = weight[i] + max((finish[p] for p in self.preds[i] if mask >> p & 1), default=0.0)
-        return max(finish.values(), default=0.0)
+        For a cut into a down-set and the rest, the down-set's critical path is its largest
+        ``head`` and the rest's is its largest ``tail``: no chain leaves either part."""
+        head = [0.0] * len(self.names)
+        for i in members:
+            head[i] = weight[i] + max((head[p] for p in self.preds[i] if mask >> p & 1), default=0.0)
+        tail = [0.0] * len(self.names)
+        for i in reversed(members):
+            tail[i] = weight[i] + max((tail[c] for c in self.succs[i] if mask >> c & 1), default=0.0)
+        return head, tail
 
     def _best_split(self, mask: int, members: list[int]) -> list[int]:
         """No exact split exists: cut into a down-set and the rest, adding the least waiting."""
-        head: dict[int, float] = {}  # longest chain ending at i (inclusive)
-        for i in members:
-            head[i] = self.weight[i] + max((head[p] for p in self.preds[i] if mask >> p & 1), default=0.0)
-        tail: dict[int, float] = {}  # longest chain starting at i (inclusive)
-        for i in reversed(members):
-            tail[i] = self.weight[i] + max(
-                (tail[s] for s in _bits(self.desc[i] & mask) if self._is_child(i, s)), default=0.0
-            )
+        head, tail = self._chains(members, mask, self.weight)
         candidates: set[int] = set()
-        for threshold in sorted(set(head.values())):
+        for threshold in sorted({head[i] for i in members}):
             candidates.add(sum(1 << i for i in members if head[i] <= threshold))
-        for threshold in sorted(set(tail.values())):
+        for threshold in sorted({tail[i] for i in members}):
             candidates.add(mask & ~sum(1 << i for i in members if tail[i] <= threshold))
         for down in list(candidates):
             rest = mask & ~down
@@ -230,9 +232,21 @@ class _Decomposer:
             candidates.add(needed)
         candidates.discard(0)
         candidates.discard(mask)
-        ranked = sorted(candidates, key=lambda down: (self._cost(down, mask & ~down), down.bit_count(), down))
-        # Look ahead: of the few best-scored cuts, keep the one whose full schedule is shortest.
-        best = min(ranked[:LOOKAHEAD], key=lambda down: (self._schedule_cost(down, mask & ~down), down))
+
+        def length(down: int, chains: tuple[list[float], list[float]]) -> float:
+            return max(chains[0][i] for i in _bits(down)) + max(chains[1][i] for i in _bits(mask & ~down))
+
+        # Cheap first: rank every cut by the expected weights, then the best few by the
+        # duration draws, then (for parts small enough) by the full schedule each would get.
+        expected = (head, tail)
+        ranked = sorted(candidates, key=lambda down: (length(down, expected), down.bit_count(), down))
+        ranked = ranked[:SHORTLIST]
+        draws = [self._chains(members, mask, w) for w in self.samples]
+        ranked.sort(key=lambda down: (sum(length(down, c) for c in draws), down.bit_count(), down))
+        if mask.bit_count() > LOOKAHEAD_MAX_TASKS:
+            best = ranked[0]
+        else:
+            best = min(ranked[:LOOKAHEAD], key=lambda down: (self._schedule_cost(down, mask & ~down), down))
         return [best, mask & ~best]
 
     def _schedule_cost(self, down: int, rest: int) -> float:
@@ -252,6 +266,3 @@ class _Decomposer:
                 spans = tuple(map(max, zip(*(self._spans(b) for b in node.branches), strict=True)))
             self.span_cache[key] = (node, spans)
         return self.span_cache[key][1]
-
-    def _is_child(self, parent: int, child: int) -> bool:
-        return parent in self.preds[child]

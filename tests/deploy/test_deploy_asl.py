@@ -177,7 +177,7 @@ def test_definitions_are_emitted_with_sorted_keys() -> None:
     for path in EXAMPLES:
         for r in example_plan(path).by_type("aws:sfn/stateMachine:StateMachine"):
             text = r.inputs["definition"]
-            assert text == json.dumps(json.loads(text), sort_keys=True, indent=1)
+            assert text == json.dumps(json.loads(text), sort_keys=True)
 
 
 def test_too_big_pipeline_is_refused_with_a_clear_message() -> None:

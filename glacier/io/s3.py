@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from glacier.errors import ExecutionError
 
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
-_EMPTY_SHA = hashlib.sha256(b"").hexdigest()
+_COPY_LIMIT = 5 * 1024**3
+_PART_SIZE = 1024**3
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,35 @@ class S3Client:
                 return sorted(objects, key=lambda o: o.key)
 
     def copy(self, bucket: str, source_key: str, target_key: str) -> None:
+        """Server-side copy; the target appears whole when the copy completes."""
         source = urllib.parse.quote(f"/{bucket}/{source_key}")
-        self._request("PUT", bucket, target_key, headers={"x-amz-copy-source": source})
+        head = self.head(bucket, source_key)
+        if head is None or head.size <= _COPY_LIMIT:
+            self._request("PUT", bucket, target_key, headers={"x-amz-copy-source": source})
+            return
+        # CopyObject stops at 5 GB: copy in parts; the object appears on completion only.
+        _, _, body = self._request("POST", bucket, target_key, query={"uploads": ""})
+        upload_id = ET.fromstring(body).findtext(f"{_NS}UploadId", "")
+        parts = []
+        for number, start in enumerate(range(0, head.size, _PART_SIZE), start=1):
+            end = min(start + _PART_SIZE, head.size) - 1
+            _, _, body = self._request(
+                "PUT",
+                bucket,
+                target_key,
+                query={"partNumber": str(number), "uploadId": upload_id},
+                headers={"x-amz-copy-source": source, "x-amz-copy-source-range": f"bytes={start}-{end}"},
+            )
+            parts.append((number, ET.fromstring(body).findtext(f"{_NS}ETag", "")))
+        complete = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>" for n, e in parts)
+        self._request(
+            "POST",
+            bucket,
+            target_key,
+            query={"uploadId": upload_id},
+            headers={"content-type": "application/xml"},
+            body=f"<CompleteMultipartUpload>{complete}</CompleteMultipartUpload>".encode(),
+        )
 
     def delete(self, bucket: str, key: str) -> None:
         self._request("DELETE", bucket, key, allow=(404,))
@@ -89,6 +117,7 @@ class S3Client:
         *,
         query: dict[str, str] | None = None,
         headers: dict[str, str] | None = None,
+        body: bytes = b"",
         allow: tuple[int, ...] = (),
     ) -> tuple[int, dict[str, str], bytes]:
         parsed = urllib.parse.urlsplit(self.endpoint)
@@ -102,7 +131,7 @@ class S3Client:
         all_headers = {
             "host": parsed.netloc,
             "x-amz-date": amz_date,
-            "x-amz-content-sha256": _EMPTY_SHA,
+            "x-amz-content-sha256": hashlib.sha256(body).hexdigest(),
             **{k.lower(): v for k, v in (headers or {}).items()},
         }
         if self._token:
@@ -111,8 +140,10 @@ class S3Client:
             all_headers["authorization"] = self._authorization(
                 method, path, canonical_query, all_headers, now
             )
-        url = f"{parsed.scheme}://{parsed.netloc}{path}" + (f"?{canonical_query}" if canonical_query else "")
-        request = urllib.request.Request(url, method=method, headers=all_headers)
+        # Signed as "uploads=", sent as "uploads" (servers that drop blank values need that).
+        url_query = "&".join(part.removesuffix("=") for part in canonical_query.split("&"))
+        url = f"{parsed.scheme}://{parsed.netloc}{path}" + (f"?{url_query}" if url_query else "")
+        request = urllib.request.Request(url, data=body or None, method=method, headers=all_headers)
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, dict(response.headers), response.read()

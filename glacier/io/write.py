@@ -9,10 +9,11 @@ What a reader can observe (the guarantee):
 - Local directory (hive-partitioned parquet): the whole set is written to a hidden sibling
   directory, then exchanged with the old one in one ``renameat2(RENAME_EXCHANGE)`` (Linux;
   elsewhere two renames, during which the target is briefly absent, never partial).
-- S3 file: Polars uploads with one PUT, or a multipart upload that S3 only makes visible when
-  it completes, so the object is whole or absent and a failed write keeps the old object.
-  When a write may be abandoned (a timeout), it is staged under a hidden key and published
-  with one server-side copy.
+- S3 file: Polars' S3 sink completes its upload even when the query fails midway (measured
+  against moto: a failing query left a truncated object), so the result is written under a
+  hidden sibling key and published with one server-side copy (CopyObject; a multipart copy
+  above 5 GB), which S3 makes visible whole or not at all. A failed or killed write never
+  touches the old object; a killed process can leave its hidden staging key behind.
 - S3 directory: the set is written under a hidden sibling prefix first; only once all of it
   exists is each object copied server-side into place and stale objects deleted. A failed
   write never touches the old set. S3 has no multi-object transaction, so a reader listing the
@@ -237,9 +238,8 @@ def _exchange(a: Path, b: Path) -> bool:
 def _write_s3_file(
     frame: pl.LazyFrame, uri: str, fmt: Format, options: StorageOptions | None, cancel: CancelToken | None
 ) -> int | None:
-    if cancel is None:
-        sink(frame, uri, fmt, options)  # one PUT or a multipart upload: whole or absent
-        return count_rows(uri, fmt, options)
+    # Polars completes its upload even when the query fails midway (it writes what it has),
+    # so the result is staged under a hidden key and published by a server-side copy.
     bucket, key = split_s3(uri)
     parent, _, name = key.rpartition("/")
     staged_key = f"{parent}/{_temp_name(name)}" if parent else _temp_name(name)
@@ -247,7 +247,7 @@ def _write_s3_file(
     try:
         sink(frame, f"s3://{bucket}/{staged_key}", fmt, options)
         rows = count_rows(f"s3://{bucket}/{staged_key}", fmt, options)
-        cancel.publish(lambda: client.copy(bucket, staged_key, key))
+        (cancel or CancelToken()).publish(lambda: client.copy(bucket, staged_key, key))
         return rows
     finally:
         with contextlib.suppress(ExecutionError):

@@ -207,7 +207,8 @@ class PipelineDeployment(pulumi.ComponentResource):
         if key not in self.layers:
             spec = packaging.layer_spec(config.architecture, config.python_version)
             if self.options.build_layer:
-                packaging.build_layer(spec)
+                layer = packaging.build_layer(spec)
+                packaging.check_function_size(self.dag.name, layer, self.bundle)
             s3_key = f"layers/{spec.path.name}"
             obj = self._artifact_object(
                 f"layer-{config.architecture}-py{config.python_version}", s3_key, spec.path

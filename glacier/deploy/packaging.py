@@ -281,6 +281,17 @@ def build_layer(spec: LayerSpec, *, pip: tuple[str, ...] | None = None) -> Layer
     return build
 
 
+def check_function_size(pipeline: str, layer: LayerBuild, bundle: Artifact) -> None:
+    """Lambda's 250 MB limit covers the function's code and all its layers, unzipped."""
+    total = layer.unzipped_bytes + unzipped_size(bundle.path)
+    if total > LAMBDA_UNZIPPED_LIMIT:
+        raise DeploymentError(
+            f"Pipeline '{pipeline}': its code bundle plus the layer unzip to {total / 1e6:.1f} MB, "
+            "over Lambda's 250 MB limit.",
+            fix="keep data files and large modules out of the project folder, or run the tasks on Spark.",
+        )
+
+
 def _downloaded_packages(spec: LayerSpec, pip: tuple[str, ...]) -> Path:
     """The layer's third-party packages, installed for its platform once per requirement set
     (kept on disk, so a change to glacier's own code rebuilds the zip without PyPI)."""

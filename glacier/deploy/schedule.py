@@ -3,8 +3,11 @@
 Step Functions can only express series (one state after another) and parallel (a Parallel
 state's branches) composition. A dependency graph whose order is series-parallel is mapped
 exactly: every task starts as soon as its inputs exist. Any other graph needs some extra
-waiting; ``schedule`` adds as little as it can by choosing, where no exact split exists, the
-cut into "before" and "after" halves whose critical paths add up to the least.
+waiting. Where no exact split exists, ``schedule`` cuts the tasks into a "before" down-set
+and an "after" rest, choosing the cut whose two critical paths add up to the least: first
+with the expected durations, then averaged over a few seeded duration draws (durations are
+unknown at deploy time), and for small parts by the length of the full schedule each cut
+leads to. The result is deterministic: same graph, same schedule.
 
 Sets of tasks are Python ints used as bitsets over the tasks in topological order, so the
 decomposition stays fast for pipelines of hundreds of tasks.
@@ -17,10 +20,10 @@ import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-SAMPLES = 8
-SHORTLIST = 12
-LOOKAHEAD = 3
-LOOKAHEAD_MAX_TASKS = 48
+SAMPLES = 8  # duration draws each candidate cut is scored on
+SHORTLIST = 12  # cuts kept from the first (expected-duration) ranking
+LOOKAHEAD = 3  # cuts compared by the full schedule they lead to...
+LOOKAHEAD_MAX_TASKS = 48  # ...when the part being cut is at most this big
 
 
 @dataclass(frozen=True)

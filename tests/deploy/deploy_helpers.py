@@ -8,7 +8,7 @@ import textwrap
 from functools import cache
 from pathlib import Path
 
-from glacier.config import LambdaConfig
+from glacier.config import AwsConfig, LambdaConfig
 from glacier.dag.build import DatasetRef, StepSpec, build_dag
 from glacier.dag.model import ExecutorSpec, PipelineDAG, TaskDefinition
 from glacier.deploy.component import DeployOptions
@@ -23,6 +23,46 @@ COMPONENT = "glacier:aws:PipelineDeployment"
 def example_plan(path: str) -> PlanResult:
     """The plan of an example (cached: the plans are read-only in tests)."""
     return plan(str(REPO / path), options=DeployOptions(build_layer=False))
+
+
+CONFIGURED = """
+import polars as pl
+
+from glacier import Pipeline, Provider
+from glacier.config import AwsConfig, LambdaConfig, SparkConfig
+
+provider = Provider(config=AwsConfig(region="eu-west-1"))
+small = provider.serverless(config=LambdaConfig(memory=2048, timeout=300, ephemeral_storage=4096,
+                                                architecture="x86_64", python_version="3.13"))
+glue = provider.spark(config=SparkConfig(workers=5, worker_type="G.2X", timeout_minutes=30))
+emr = provider.spark(config=SparkConfig(engine="emr-serverless", workers=4))
+
+raw = provider.bucket(bucket="lake", path="raw/events/")
+ref = provider.bucket(bucket="shared-ref", path="ref.csv", managed=False)
+a = provider.bucket(bucket="lake", path="a.parquet")
+b = provider.bucket(bucket="lake", path="b.parquet")
+c = provider.bucket(bucket="lake", path="c.parquet")
+
+
+@small.task(retries=2, timeout=120)
+def enrich(events: pl.LazyFrame, ref: pl.LazyFrame) -> pl.LazyFrame:
+    return events.join(ref, on="id")
+
+
+@glue.task()
+def heavy(df: pl.LazyFrame) -> pl.LazyFrame:
+    return df
+
+
+@emr.task()
+def heavier(df: pl.LazyFrame) -> pl.LazyFrame:
+    return df
+
+
+p = Pipeline(name="configured", events=raw, ref=ref).transform(enrich).to(a)
+q = Pipeline(name="configured_spark").source(a).transform(heavy).to(b)
+r = Pipeline(name="configured_emr").source(a).transform(heavier).to(c)
+"""
 
 
 def dag_from_deps(deps: dict[str, set[str]], name: str = "random") -> PipelineDAG:
@@ -46,13 +86,7 @@ def dag_from_deps(deps: dict[str, set[str]], name: str = "random") -> PipelineDA
                 output=DatasetRef("data", f"{task}.parquet"),
             )
         )
-    return build_dag(name, steps, storage=_aws())
-
-
-def _aws():  # type: ignore[no-untyped-def]
-    from glacier.config import AwsConfig
-
-    return AwsConfig(region="us-east-1")
+    return build_dag(name, steps, storage=AwsConfig(region="us-east-1"))
 
 
 def random_deps(rng: random.Random, n: int, p: float) -> dict[str, set[str]]:

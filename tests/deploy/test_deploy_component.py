@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from deploy_helpers import COMPONENT, EXAMPLES, REPO, example_plan, write_project
+from deploy_helpers import COMPONENT, CONFIGURED, EXAMPLES, REPO, example_plan, write_project
 
 from glacier.config import SparkConfig
 from glacier.deploy import naming
@@ -155,46 +155,6 @@ def test_managed_bucket_is_private_encrypted_versioned_tls_only() -> None:
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-CONFIGURED = """
-import polars as pl
-
-from glacier import Pipeline, Provider
-from glacier.config import AwsConfig, LambdaConfig, SparkConfig
-
-provider = Provider(config=AwsConfig(region="eu-west-1"))
-small = provider.serverless(config=LambdaConfig(memory=2048, timeout=300, ephemeral_storage=4096,
-                                                architecture="x86_64", python_version="3.13"))
-glue = provider.spark(config=SparkConfig(workers=5, worker_type="G.2X", timeout_minutes=30))
-emr = provider.spark(config=SparkConfig(engine="emr-serverless", workers=4))
-
-raw = provider.bucket(bucket="lake", path="raw/events/")
-ref = provider.bucket(bucket="shared-ref", path="ref.csv", managed=False)
-a = provider.bucket(bucket="lake", path="a.parquet")
-b = provider.bucket(bucket="lake", path="b.parquet")
-c = provider.bucket(bucket="lake", path="c.parquet")
-
-
-@small.task(retries=2, timeout=120)
-def enrich(events: pl.LazyFrame, ref: pl.LazyFrame) -> pl.LazyFrame:
-    return events.join(ref, on="id")
-
-
-@glue.task()
-def heavy(df: pl.LazyFrame) -> pl.LazyFrame:
-    return df
-
-
-@emr.task()
-def heavier(df: pl.LazyFrame) -> pl.LazyFrame:
-    return df
-
-
-p = Pipeline(name="configured", events=raw, ref=ref).transform(enrich).to(a)
-q = Pipeline(name="configured_spark").source(a).transform(heavy).to(b)
-r = Pipeline(name="configured_emr").source(a).transform(heavier).to(c)
-"""
-
-
 @pytest.fixture(scope="module")
 def configured(tmp_path_factory: pytest.TempPathFactory) -> PlanResult:
     path = write_project(tmp_path_factory.mktemp("configured"), CONFIGURED, "configured_pipelines.py")
@@ -316,3 +276,14 @@ def test_changing_one_task_body_changes_only_its_artifact_and_function(tmp_path:
     path.write_text(path.read_text().replace("return df\n", "return df.lazy()\n"))  # the shared helper
     changed = _changed(before, plan(str(path), options=options))
     assert {"two-first-function", "two-second-function"} <= changed
+
+
+def test_optional_schedule_targets_the_state_machine(tmp_path: Path) -> None:
+    path = write_project(tmp_path / "sched", TWO_TASKS, "scheduled.py")
+    result = plan(str(path), options=DeployOptions(build_layer=False, schedule="rate(1 day)"))
+    schedule = result.get("two-schedule").inputs
+    assert schedule["scheduleExpression"] == "rate(1 day)"
+    assert schedule["target"]["arn"] == result.outputs["two"]["state_machine_arn"]
+    policy = json.loads(result.get("two-schedule-policy").inputs["policy"])
+    assert policy["Statement"][0]["Action"] == ["states:StartExecution"]
+    assert policy["Statement"][0]["Resource"] == [result.outputs["two"]["state_machine_arn"]]

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import parliament
 import pytest
-from deploy_helpers import EXAMPLES, REPO, example_plan
+from deploy_helpers import CONFIGURED, EXAMPLES, REPO, example_plan, write_project
 from parliament import analyze_policy_string
 
 from glacier.deploy import iam, naming
+from glacier.deploy.component import DeployOptions
+from glacier.deploy.plan import PlanResult, plan
 from glacier.dsl.discovery import load_pipelines
 
 SEVERITIES = ["MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]
@@ -29,10 +33,17 @@ def serious_findings(policy: dict[str, Any], *, community: bool = False) -> list
     ]
 
 
+@cache
+def configured_plan() -> PlanResult:
+    """A plan with every kind of task (Lambda, Glue, EMR Serverless) and a schedule."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_project(Path(tmp), CONFIGURED, "configured_iam.py")
+        return plan(str(path), options=DeployOptions(build_layer=False, schedule="rate(1 hour)"))
+
+
 def declared_policies() -> list[tuple[str, dict[str, Any]]]:
     found = []
-    for path in EXAMPLES:
-        result = example_plan(path)
+    for result in [*(example_plan(path) for path in EXAMPLES), configured_plan()]:
         for kind in ("aws:iam/rolePolicy:RolePolicy", "aws:s3/bucketPolicy:BucketPolicy"):
             found += [(r.name, json.loads(r.inputs["policy"])) for r in result.by_type(kind)]
     return found
@@ -46,13 +57,15 @@ def test_parliament_finds_nothing_medium_or_worse() -> None:
 
 
 def test_parliament_community_auditors_flag_only_the_documented_log_delivery_action() -> None:
-    # Step Functions logging needs logs:PutResourcePolicy (AWS documents it); nothing else
-    # any community auditor rates medium or worse.
+    # Step Functions logging needs logs:PutResourcePolicy (AWS documents it) and an EMR
+    # Serverless .sync task needs iam:PassRole; nothing else any community auditor rates
+    # medium or worse.
     flagged = 0
     for name, policy in declared_policies():
         for issue, location in serious_findings(policy, community=True):
             assert issue == "PERMISSIONS_MANAGEMENT_ACTIONS", (name, issue)
-            assert location["actions"] == ["logs:putresourcepolicy"], name
+            # iam:PassRole only where an EMR job needs its role (resource- and service-scoped).
+            assert set(location["actions"]) <= {"logs:putresourcepolicy", "iam:passrole"}, name
             flagged += 1
     assert flagged  # the auditors did run
 
@@ -156,3 +169,10 @@ def test_task_logs_only_to_its_own_group() -> None:
     assert logs["Resource"] == [
         "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/simple_etl-process:log-stream:*"
     ]
+
+
+def test_emr_pass_role_is_scoped_to_the_job_role_and_service() -> None:
+    policy = json.loads(configured_plan().get("configured_emr-sfn-policy").inputs["policy"])
+    (passing,) = [s for s in policy["Statement"] if s["Sid"] == "PassEmrRoles"]
+    assert passing["Resource"] == ["arn:aws:iam::123456789012:role/configured_emr-heavier-role"]
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}}

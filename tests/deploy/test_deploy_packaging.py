@@ -124,3 +124,18 @@ def test_failed_download_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(DeploymentError, match="Could not download the layer's packages"):
         packaging.build_layer(spec, pip=("false",))
     assert not spec.path.exists()
+
+
+def test_code_plus_layer_over_the_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GLACIER_CACHE", str(tmp_path / "cache"))
+    spec = packaging.layer_spec("arm64", "3.12")
+    _fake_site(spec, 1000)
+    layer = packaging.build_layer(spec, pip=("false",))
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "big.py").write_text("X = 1\n" * 5000)
+    bundle = packaging.code_bundle(tmp_path / "proj", out_dir=tmp_path / "out")
+    monkeypatch.setattr(packaging, "LAMBDA_UNZIPPED_LIMIT", layer.unzipped_bytes + 100)
+    with pytest.raises(DeploymentError, match="code bundle plus the layer unzip to"):
+        packaging.check_function_size("p", layer, bundle)
+    monkeypatch.setattr(packaging, "LAMBDA_UNZIPPED_LIMIT", layer.unzipped_bytes + 100_000)
+    packaging.check_function_size("p", layer, bundle)

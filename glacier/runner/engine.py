@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import inspect
 import json
 import threading
 import time
+import types
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -182,7 +184,8 @@ class PipelineRun:
                     )
                 input_bytes[dataset_id] = stored.bytes
                 fingerprints[dataset_id] = stored.fingerprint
-            key = cache_key(task, event, fingerprints)
+            func = self._function(task)
+            key = cache_key(task, event, fingerprints, helpers_hash(func) if task.cache else "")
             if task.cache:
                 hit = self._cache_hit(task, event, key)
                 if hit is not None:
@@ -198,7 +201,6 @@ class PipelineRun:
                     )
                     self._record(run_id, run, key, hit.output_fingerprint, input_bytes, fingerprints)
                     return self._finish(run)
-            func = self._function(task)
             while True:
                 attempts += 1
                 try:
@@ -331,10 +333,49 @@ class PipelineRun:
         )
 
 
-def cache_key(task: TaskNode, event: TaskEvent, fingerprints: dict[str, str]) -> str:
-    """Changes when the task's code, config, inputs (content or location) or output change."""
+def _source_hash(func: types.FunctionType) -> str:
+    try:
+        payload = inspect.getsource(func).encode()
+    except (OSError, TypeError):
+        payload = func.__code__.co_code + repr(func.__code__.co_consts).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+def helpers_hash(func: Callable[..., Any]) -> str:
+    """A hash of the module-level functions ``func`` calls (transitively, same module), so
+    editing a helper invalidates the cache of the tasks that use it."""
+    digest = hashlib.sha256()
+    seen: set[int] = set()
+    stack = [getattr(func, "func", func)]
+    while stack:
+        current = stack.pop()
+        code = getattr(current, "__code__", None)
+        if code is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        names: set[str] = set()
+        codes = [code]
+        while codes:
+            c = codes.pop()
+            names.update(c.co_names)
+            codes.extend(const for const in c.co_consts if isinstance(const, types.CodeType))
+        module_globals = getattr(current, "__globals__", {})
+        for name in sorted(names):
+            helper = module_globals.get(name)
+            same_module = isinstance(helper, types.FunctionType) and helper.__module__ == current.__module__
+            if same_module and helper is not current and id(helper) not in seen:
+                assert isinstance(helper, types.FunctionType)
+                digest.update(name.encode() + _source_hash(helper).encode())
+                stack.append(helper)
+    return digest.hexdigest()
+
+
+def cache_key(task: TaskNode, event: TaskEvent, fingerprints: dict[str, str], helpers: str = "") -> str:
+    """Changes when the task's code (or a helper it calls), config, inputs (content or
+    location) or output change."""
     payload = {
         "code": task.code_hash,
+        "helpers": helpers,
         "config": task.config,
         "api": task.dataframe_api,
         "inputs": {

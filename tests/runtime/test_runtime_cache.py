@@ -158,3 +158,41 @@ def test_history_cli(tmp_path: Path, state_dir: Path) -> None:
     empty = CliRunner().invoke(app, ["history", "--state-dir", str(tmp_path / "none")])
     assert empty.exit_code == 0 and "No runs recorded" in empty.output
     assert not (tmp_path / "none").exists()
+
+
+_HELPER_MODULE = """
+import polars as pl
+from glacier import Provider
+from glacier.config import LocalConfig
+
+provider = Provider(config=LocalConfig(base_path={base!r}))
+
+
+def threshold() -> float:
+    return {value}
+
+
+@provider.local().task(cache=True)
+def keep(df):
+    return df.filter(pl.col("amount") > threshold())
+
+
+out = provider.bucket("lake", "sales.parquet").transform(keep).to(provider.bucket("lake", "kept.parquet"))
+"""
+
+
+def test_editing_a_helper_invalidates_the_cache(tmp_path: Path, state_dir: Path) -> None:
+    from glacier import load_pipelines
+
+    write_sources(tmp_path, "lake", {"sales.parquet": SALES})
+    module = tmp_path / "helper_pipeline.py"
+
+    def run(value: float) -> str:
+        module.write_text(_HELPER_MODULE.format(base=str(tmp_path), value=value))
+        (pipeline,) = load_pipelines(module).pipelines
+        return run_pipeline(pipeline)["keep"].status
+
+    assert run(2.0) == "succeeded"
+    assert run(2.0) == "cached"
+    assert run(5.0) == "succeeded"  # only the helper changed
+    assert pl.read_parquet(tmp_path / "lake/kept.parquet").height == SALES.filter(pl.col("amount") > 5).height

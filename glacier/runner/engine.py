@@ -228,7 +228,7 @@ class PipelineRun:
             self._record(run_id, run, key, out_fp, input_bytes, fingerprints)
             return self._finish(run)
         except Exception as exc:
-            message = exc.problem if isinstance(exc, GlacierError) else f"{type(exc).__name__}: {exc}"
+            message = exc.problem if isinstance(exc, GlacierError) else core.one_line(exc)
             if attempts > 1:
                 message = f"{message} (after {attempts} attempts)"
             run = TaskRun(

@@ -19,6 +19,11 @@ from glacier.io.location import StorageOptions
 from glacier.runtime.event import TaskEvent, TaskResult
 
 
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line (Polars errors span several)."""
+    return f"{type(exc).__name__}: " + " ".join(str(exc).split())
+
+
 def read_inputs(event: TaskEvent, storage_options: StorageOptions | None) -> dict[str, pl.LazyFrame]:
     """One LazyFrame per task parameter (scans only: nothing is read yet)."""
     return {
@@ -34,7 +39,7 @@ def call_task(event: TaskEvent, func: Callable[..., Any], frames: dict[str, Any]
         raise
     except Exception as exc:
         raise ExecutionError(
-            f"Task '{event.task}' failed: {type(exc).__name__}: {exc}",
+            f"Task '{event.task}' failed: {one_line(exc)}",
             task=event.task,
             fix=f"fix the error raised inside '{event.code_ref}'.",
         ) from exc
@@ -59,7 +64,7 @@ def write_output(
         if isinstance(exc, GlacierError):
             raise
         raise ExecutionError(
-            f"Task '{event.task}' failed while computing/writing '{out.uri}': {type(exc).__name__}: {exc}",
+            f"Task '{event.task}' failed while computing/writing '{out.uri}': {one_line(exc)}",
             task=event.task,
             fix=f"fix the query '{event.code_ref}' returns, or check '{out.uri}' is writable.",
         ) from exc

@@ -1,0 +1,58 @@
+"""``make demo``: generate sample data for the sales pipeline, run it locally with
+``glacier run`` (progress, then a per-task summary), run it again (cached tasks are
+skipped), then preview the deployment offline.
+
+Usage: ``python examples/demo.py WORKDIR``
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PIPELINES = HERE / "sales" / "pipelines.py"
+GLACIER = [sys.executable, "-c", "from glacier.cli import main; main()"]
+
+
+def banner(text: str) -> None:
+    print(f"\n=== {text} " + "=" * max(0, 70 - len(text)), flush=True)
+
+
+def glacier(*args: str) -> None:
+    subprocess.run([*GLACIER, *args], check=True)
+
+
+def main() -> None:
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    workdir = Path(sys.argv[1]).resolve()
+    data, state = workdir / "data", workdir / ".glacier"
+    sys.path.insert(0, str(HERE / "sales"))
+    from generate import generate
+
+    banner(f"1. Sample data -> {data}")
+    counts = generate(data)
+    print(", ".join(f"{name}: {count:,} rows" for name, count in counts.items()))
+
+    banner("2. glacier run (local, Polars)")
+    glacier("run", str(PIPELINES), "--data-dir", str(data), "--state-dir", str(state))
+
+    banner("3. glacier run again (cache=True tasks are skipped)")
+    glacier("run", str(PIPELINES), "--data-dir", str(data), "--state-dir", str(state))
+
+    banner("4. glacier history")
+    glacier("history", "--state-dir", str(state), "--limit", "2")
+
+    final_step()
+
+
+def final_step() -> None:
+    """The deployment preview, offline (this step is where `glacier plan` goes)."""
+    banner("5. The typed DAG that deploys (offline)")
+    glacier("graph", str(PIPELINES))
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ program gives the same plan, byte for byte.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,9 +45,17 @@ class GlacierMocks(pulumi.runtime.Mocks):
 
     def __init__(self, region: str = "us-east-1") -> None:
         self.region = region
+        self._captured = threading.local()  # the engine registers resources from several threads
+
+    @property
+    def last_inputs(self) -> dict[str, Any]:
+        """The inputs of the resource this thread registered last, as new_resource got them."""
+        inputs: dict[str, Any] = self._captured.inputs
+        return inputs
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
+        self._captured.inputs = inputs  # what the engine received: the plan records these
         name = inputs.get("name") or inputs.get("bucket") or inputs.get("layerName") or args.name
         region = inputs.get("region", self.region)
         arn = _arn(args.typ, str(name), str(region))
@@ -89,10 +98,12 @@ def _arn(token: str, name: str, region: str) -> str | None:
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The mock engine, also noting each resource's parent and each component's outputs."""
+    """The mock engine, also noting each resource's parent and each component's outputs.
+    (Inputs are those ``new_resource`` received, called from within ``RegisterResource``.)"""
 
     def __init__(self, mocks: GlacierMocks) -> None:
         super().__init__(mocks)
+        self.glacier_mocks = mocks
         self.recorded: list[Recorded] = []
         self.names: dict[str, str] = {}
         self.outputs: dict[str, Any] = {}
@@ -101,7 +112,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.names[response.urn] = request.name
-            inputs = rpc.deserialize_properties(request.object)
+            inputs = self.glacier_mocks.last_inputs  # as captured in new_resource
             self.recorded.append(
                 Recorded(
                     type=request.type,

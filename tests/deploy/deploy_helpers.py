@@ -15,7 +15,11 @@ from glacier.deploy.component import DeployOptions
 from glacier.deploy.plan import PlanResult, plan
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(str(p.relative_to(REPO)) for p in (REPO / "examples" / "seed_000").glob("*.py"))
+EXAMPLES = sorted(
+    str(p.relative_to(REPO))
+    for pattern in ("seed_*/*.py", "*/pipelines.py")
+    for p in (REPO / "examples").glob(pattern)
+)
 COMPONENT = "glacier:aws:PipelineDeployment"
 
 

@@ -229,26 +229,18 @@ def _run_in_moto(
         return desc, events
 
 
-def lambda_only(path: str) -> list[PipelineDAG]:
+def lambda_only() -> list[tuple[str, str]]:
+    """(example, pipeline) for every example pipeline whose tasks all run on Lambda."""
     return [
-        p.dag
+        (path, p.name)
+        for path in EXAMPLES
         for p in load_pipelines(REPO / path).pipelines
         if not any(isinstance(t.executor.config, SparkConfig) for t in p.dag.tasks)
     ]
 
 
-@pytest.mark.parametrize(
-    "dag",
-    [
-        *[d for path in EXAMPLES for d in lambda_only(path)],
-        dag_from_deps({"a": set(), "b": set(), "c": {"a", "b"}, "d": {"b"}, "e": {"c", "d"}}, "n_shape"),
-    ],
-    ids=lambda d: d.name,
-)
-def test_lambda_only_pipeline_succeeds_in_moto(dag: PipelineDAG) -> None:
-    targets = lambda_targets(dag)
-    definition = asl.build_definition(dag, targets)
-    desc, events = _run_in_moto(definition, [t.function_name for t in targets.values()])  # type: ignore[union-attr]
+def run_and_check(dag: PipelineDAG, definition: dict[str, Any], functions: list[str]) -> None:
+    desc, events = _run_in_moto(definition, functions)
     assert desc["status"] == "SUCCEEDED"
     started = [e["stateEnteredEventDetails"]["name"] for e in events if e["type"] == "TaskStateEntered"]
     assert sorted(started) == sorted(t.name for t in dag.tasks)
@@ -256,6 +248,22 @@ def test_lambda_only_pipeline_succeeds_in_moto(dag: PipelineDAG) -> None:
     position = {name: i for i, name in enumerate(started)}
     for task, deps in dependency_map(dag.tasks).items():
         assert all(position[d] < position[task] for d in deps)
+
+
+@pytest.mark.parametrize(("path", "pipeline"), lambda_only(), ids=lambda v: str(v).replace("/", "."))
+def test_lambda_only_example_succeeds_in_moto(path: str, pipeline: str) -> None:
+    """The definition exactly as planned (the state machine's input), on its functions."""
+    (compiled,) = [p for p in load_pipelines(REPO / path).pipelines if p.name == pipeline]
+    result = example_plan(path)
+    definition = json.loads(result.get(f"{pipeline}-sfn").inputs["definition"])
+    run_and_check(compiled.dag, definition, list(result.outputs[pipeline]["functions"].values()))
+
+
+def test_general_dag_succeeds_in_moto() -> None:
+    dag = dag_from_deps({"a": set(), "b": set(), "c": {"a", "b"}, "d": {"b"}, "e": {"c", "d"}}, "n_shape")
+    targets = lambda_targets(dag)
+    functions = [t.function_name for t in targets.values() if isinstance(t, asl.LambdaTarget)]
+    run_and_check(dag, asl.build_definition(dag, targets), functions)
 
 
 def test_failing_task_reaches_its_fail_state_in_moto() -> None:

@@ -35,10 +35,6 @@ LAMBDA_SERVICE_ERRORS = (
     "Lambda.TooManyRequestsException",
 )
 
-# Glue and EMR take the TaskEvent as one JSON string, rendered from the state data at run time.
-GLUE_EVENT_ARGUMENT = "States.JsonToString($.event)"
-EMR_EVENT_ARGUMENTS = f"States.Array('--glacier-event', {GLUE_EVENT_ARGUMENT})"
-
 
 @dataclass(frozen=True)
 class LambdaTarget:
@@ -180,9 +176,7 @@ class _Builder:
         return name, name, {name: {"Type": "Parallel", "Branches": branches, "ResultPath": None}}
 
     def task_states(self, task: TaskNode) -> tuple[str, str, dict[str, Any]]:
-        """The task's Task state and its Fail state; a Spark task is preceded by a Pass
-        state that puts its TaskEvent (with the execution name) into the state data, since
-        Glue and EMR take the event as one JSON string argument."""
+        """The task's Task state and its Fail state (first state, last state, states)."""
         name = naming.state_name(task.name)
         failed = naming.fit(f"{task.name} failed", naming.STATE_NAME_MAX)
         state: dict[str, Any] = {"Type": "Task", "Comment": f"Glacier task {task.name}"}
@@ -218,17 +212,12 @@ class _Builder:
             "Error": f"{task.name}.Failed",
             "CausePath": "$.error.Cause",
         }
-        if isinstance(self.targets[task.name], LambdaTarget):
-            return name, name, {name: state, failed: fail}
-        prepare = naming.fit(f"{task.name} event", naming.STATE_NAME_MAX)
-        event = {**task_event(self.dag, task), "execution.$": "$$.Execution.Name"}
-        build = {"Type": "Pass", "Parameters": event, "ResultPath": "$.event", "Next": name}
-        return prepare, name, {prepare: build, name: state, failed: fail}
+        return name, name, {name: state, failed: fail}
 
     def invocation(self, task: TaskNode) -> dict[str, Any]:
         target = self.targets[task.name]
+        event = task_event(self.dag, task)
         if isinstance(target, LambdaTarget):
-            event = task_event(self.dag, task)
             return {
                 "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {
@@ -243,7 +232,7 @@ class _Builder:
                 "Resource": "arn:aws:states:::glue:startJobRun.sync",
                 "Parameters": {
                     "JobName": target.job_name,
-                    "Arguments": {"--glacier-event.$": GLUE_EVENT_ARGUMENT},
+                    "Arguments": {"--glacier-event.$": event_argument(event)},
                 },
                 "ResultSelector": {"job_run_id.$": "$.Id", "state.$": "$.JobRunState"},
                 "ResultPath": "$.last",
@@ -257,13 +246,28 @@ class _Builder:
                 "JobDriver": {
                     "SparkSubmit": {
                         "EntryPoint": target.entry_point,
-                        "EntryPointArguments.$": EMR_EVENT_ARGUMENTS,
+                        "EntryPointArguments.$": f"States.Array('--glacier-event', {event_argument(event)})",
                         "SparkSubmitParameters": target.spark_submit_parameters,
                     }
                 },
             },
             "ResultPath": None,
         }
+
+
+def event_argument(event: Mapping[str, Any]) -> str:
+    """The intrinsic that renders the TaskEvent as one JSON string with the run's execution
+    name filled in (Glue and EMR take the event as a single job argument)."""
+    head = json.dumps(dict(event), sort_keys=True, separators=(",", ":"))[:-1]
+    template = _escape(head + ',"execution":"') + "{}" + _escape('"}')
+    return f"States.Format('{template}', $$.Execution.Name)"
+
+
+def _escape(text: str) -> str:
+    # In intrinsic-function string literals these four characters are escaped with a backslash.
+    for char in ("\\", "'", "{", "}"):
+        text = text.replace(char, "\\" + char)
+    return text
 
 
 def _leaves(node: Node) -> list[str]:

@@ -1,7 +1,8 @@
 """Least-privilege IAM policy documents (pure: no pulumi import).
 
 A task's role may read only its input objects (and list only their prefixes), write only
-its output, and write logs only to its own log group. The state machine's role may invoke
+its output (and the hidden staging keys beside it that the runtime publishes it from), and
+write logs only to its own log group. The state machine's role may invoke
 only its own functions and jobs. No wildcard actions; ``Resource: "*"`` only for the
 CloudWatch Logs delivery actions, which AWS does not scope to resources.
 """
@@ -84,6 +85,19 @@ def _key_pattern(dataset: DatasetNode) -> str:
     return f"{dataset.path}*" if dataset.is_directory else dataset.path
 
 
+# The runtime writes a result under a hidden sibling key, then publishes it with one
+# server-side copy (glacier/io/write.py): ".glacier-tmp-<pid>-<random>-<name>".
+STAGING_MARK = ".glacier-tmp-"
+
+
+def _staging_pattern(dataset: DatasetNode) -> str:
+    """The hidden sibling keys a task stages its output under before publishing it."""
+    parent, _, name = dataset.path.rstrip("/").rpartition("/")
+    staged = f"{parent}/" if parent else ""
+    staged += f"{STAGING_MARK}*-{name}"
+    return f"{staged}/*" if dataset.is_directory else staged
+
+
 def _list_prefixes(datasets: Iterable[DatasetNode]) -> dict[str, list[str]]:
     by_bucket: dict[str, set[str]] = {}
     for ds in datasets:
@@ -124,18 +138,29 @@ def task_policy(
                 Condition={"StringLike": {"s3:prefix": prefixes}},
             )
         )
-    write_actions = ["s3:PutObject", "s3:AbortMultipartUpload"]
+    # Publishing copies the staged result over the output (and reads it back to check it).
+    write_actions = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"]
     if output.is_directory:
         write_actions.append("s3:DeleteObject")  # replacing a partitioned dataset's old files
     statements.append(
         _statement("WriteOutput", write_actions, [arns.object(output.bucket, _key_pattern(output))])
+    )
+    staging = _staging_pattern(output)
+    statements.append(
+        _statement(
+            "StageOutput",
+            ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject", "s3:DeleteObject"],
+            [arns.object(output.bucket, staging)],
+        )
     )
     statements.append(
         _statement(
             "ListOutput",
             ["s3:ListBucket"],
             [arns.bucket(output.bucket)],
-            Condition={"StringLike": {"s3:prefix": _list_prefixes([output])[output.bucket]}},
+            Condition={
+                "StringLike": {"s3:prefix": sorted({*_list_prefixes([output])[output.bucket], staging})}
+            },
         )
     )
     statements.append(

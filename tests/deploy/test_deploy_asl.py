@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 import subprocess
 import time
 import zipfile
@@ -270,35 +271,58 @@ def test_failing_task_reaches_its_fail_state_in_moto() -> None:
     dag = dag_from_deps({"a": set(), "b": {"a"}}, "failing")
     targets = {**lambda_targets(dag), "b": asl.GlueTarget("no-such-job")}
     definition = asl.build_definition(dag, targets)
-    # "b" runs a Glue job that does not exist: a real failure, which its Catch must route to
-    # its own Fail state, carrying the error as the cause.
+    # "b" is a Glue task moto cannot start (no such job; moto also cannot render its event
+    # argument): a real failure in the interpreter, which b's Catch must route to b's own
+    # Fail state, carrying the error as the cause. "a" ran first and succeeded.
     desc, events = _run_in_moto(definition, [targets["a"].function_name])  # type: ignore[union-attr]
     assert desc["status"] == "FAILED"
     assert desc["error"] == "b.Failed"
     assert desc.get("cause")
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
     assert entered[-1] == "b failed"
+    assert [e["type"] for e in events].count("TaskSucceeded") == 1
 
 
-def test_glue_event_argument_renders_the_task_event_in_moto() -> None:
-    # A Spark task's event is put in the state data by a Pass state, then sent to Glue as one
-    # JSON string: run that Pass state and the Glue state's argument expression in moto.
+def render_format(intrinsic: str, execution: str) -> str:
+    """Evaluate ``States.Format('<literal>', $$.Execution.Name)`` by AWS's documented rules:
+    in the literal, a backslash escapes the next character; each unescaped ``{}`` takes the
+    next argument. (moto's interpreter unescapes first and then formats, so it cannot run
+    templates holding literal braces; this follows the AWS rules instead.)"""
+    match = re.fullmatch(r"States\.Format\('((?:\\.|[^'\\])*)', \$\$\.Execution\.Name\)", intrinsic)
+    assert match, intrinsic
+    literal, out, i = match[1], [], 0
+    while i < len(literal):
+        if literal[i] == "\\":
+            out.append(literal[i + 1])
+            i += 2
+        elif literal.startswith("{}", i):
+            out.append(execution)
+            i += 2
+        else:
+            assert literal[i] not in "{}'", f"unescaped {literal[i]!r} at {i}"
+            out.append(literal[i])
+            i += 1
+    return "".join(out)
+
+
+def test_spark_event_argument_renders_the_task_event() -> None:
     compiled = load_pipelines(REPO / "examples/seed_000/core_multi_source.py").pipelines[0]
     task = compiled.dag.task("join_data")
     targets = {t.name: asl.GlueTarget(t.name) for t in compiled.dag.tasks}
-    states = asl.build_definition(compiled.dag, targets)["States"]
-    prepare = {**states["join_data event"], "Next": "render"}
-    expression = states["join_data"]["Parameters"]["Arguments"]["--glacier-event.$"]
-    definition = {
-        "StartAt": "join_data event",
-        "States": {
-            "join_data event": prepare,
-            "render": {"Type": "Pass", "Parameters": {"argument.$": expression}, "End": True},
-        },
-    }
-    desc, _ = _run_in_moto(definition, [])
-    assert desc["status"] == "SUCCEEDED", desc
-    rendered = json.loads(json.loads(desc["output"])["argument"])
-    event = TaskEvent.model_validate(rendered)
-    assert event.task == "join_data" and event.code_ref == task.code_ref
+    state = asl.build_definition(compiled.dag, targets)["States"]["join_data"]
+    rendered = render_format(state["Parameters"]["Arguments"]["--glacier-event.$"], "run-42")
+    event = TaskEvent.model_validate_json(rendered)
+    assert event.task == "join_data" and event.code_ref == task.code_ref and event.execution == "run-42"
     assert event.inputs["sales_df"].uri == "s3://data/sales.parquet"
+    assert event.output.uri == "s3://data/joined.parquet"
+    # A quote, a brace and a backslash in a path survive the escaping.
+    tricky = {
+        "pipeline": "p",
+        "task": "t",
+        "code_ref": "m:f",
+        "inputs": {},
+        "output": {"uri": "s3://b/it's{x}\\.csv", "format": "csv"},
+    }
+    assert (
+        json.loads(render_format(asl.event_argument(tricky), "e"))["output"]["uri"] == "s3://b/it's{x}\\.csv"
+    )

@@ -28,7 +28,7 @@ def test_plan_json_has_every_resource_and_is_deterministic() -> None:
     assert set(doc) == {"resources", "outputs"}
     assert all(set(r) == {"type", "name", "parent", "inputs"} for r in doc["resources"])
     machine = next(r for r in doc["resources"] if r["type"] == "aws:sfn/stateMachine:StateMachine")
-    assert json.loads(machine["inputs"]["definition"])["StartAt"] == "join_data event"
+    assert json.loads(machine["inputs"]["definition"])["StartAt"] == "join_data"
     assert doc["outputs"]["sales_join"]["state_machine_name"] == "sales_join-sfn"
 
 

@@ -111,7 +111,8 @@ def test_no_role_can_write_a_dataset_other_than_its_output(path: str) -> None:
                     else:
                         assert not may_write or dataset_id == task.output
                 may_read = iam.allowed(policy, "s3:GetObject", arn)
-                assert may_read == (dataset_id in task.inputs.values()), (task.name, dataset_id, "read")
+                readable = {*task.inputs.values(), task.output}  # its output: to check it after writing
+                assert may_read == (dataset_id in readable), (task.name, dataset_id, "read")
 
 
 def test_listing_is_limited_to_the_task_prefixes() -> None:
@@ -124,7 +125,27 @@ def test_listing_is_limited_to_the_task_prefixes() -> None:
     ]
     assert lists and all("s3:prefix" in s["Condition"]["StringLike"] for s in lists)
     prefixes = sorted(p for s in lists for p in s["Condition"]["StringLike"]["s3:prefix"])
-    assert prefixes == ["customers.parquet", "joined.parquet", "sales.parquet"]
+    assert prefixes == [
+        ".glacier-tmp-*-joined.parquet",
+        "customers.parquet",
+        "joined.parquet",
+        "sales.parquet",
+    ]
+
+
+def test_staging_keys_are_writable_only_beside_the_output() -> None:
+    result = example_plan("examples/seed_000/core_single_source.py")
+    policy = json.loads(result.get("etl_pipeline-clean-policy").inputs["policy"])
+    staged = "arn:aws:s3:::data-lake/processed/.glacier-tmp-4242-a1b2c3d4-cleaned.parquet"
+    for action in ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"):
+        assert iam.allowed(policy, action, staged)
+    assert not iam.allowed(
+        policy, "s3:PutObject", "arn:aws:s3:::data-lake/processed/.glacier-tmp-1-x-other.parquet"
+    )
+    assert not iam.allowed(
+        policy, "s3:PutObject", "arn:aws:s3:::data-lake/output/.glacier-tmp-1-x-result.parquet"
+    )
+    assert not iam.allowed(policy, "s3:DeleteObject", "arn:aws:s3:::data-lake/processed/cleaned.parquet")
 
 
 def test_state_machine_may_invoke_only_its_own_functions_and_jobs() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -40,7 +41,25 @@ def read_config() -> ProgramConfig:
         log_retention_days=config.get_int("logRetentionDays") or 30,
         schedule=config.get("schedule"),
     )
+    root = _project_root()
+    modules = tuple(_from_root(m, root) for m in modules)
     return ProgramConfig(modules=modules, select=_names(config.get("select")), options=options)
+
+
+def _project_root() -> Path | None:
+    try:
+        root = pulumi.get_root_directory()
+    except AttributeError:  # older SDKs
+        return None
+    return Path(root) if root else None
+
+
+def _from_root(module: str, root: Path | None) -> str:
+    """A relative file path in config is relative to Pulumi.yaml, wherever the program runs."""
+    path = Path(module)
+    if root is None or path.is_absolute() or not (module.endswith(".py") or "/" in module):
+        return module
+    return str(root / path)
 
 
 def _names(raw: str | None) -> tuple[str, ...]:

@@ -118,3 +118,16 @@ def test_pulumi_yaml_points_into_pulumi_programs() -> None:
     text = (REPO / "Pulumi.yaml").read_text()
     assert "main: pulumi_programs/" in text
     assert (REPO / "pulumi_programs" / "__main__.py").exists()
+
+
+def test_config_paths_are_relative_to_the_project_root() -> None:
+    from glacier.deploy.program import _from_root, _names
+
+    assert _from_root("pipelines.py", Path("/proj")) == "/proj/pipelines.py"
+    assert _from_root("pkg/pipes.py", Path("/proj")) == "/proj/pkg/pipes.py"
+    assert _from_root("my_package.pipelines", Path("/proj")) == "my_package.pipelines"
+    assert _from_root("/abs/p.py", Path("/proj")) == "/abs/p.py"
+    assert _from_root("p.py", None) == "p.py"
+    assert _names('["a.py", "b.py"]') == ("a.py", "b.py")
+    assert _names("a.py, b.py") == ("a.py", "b.py")
+    assert _names(None) == ()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
@@ -12,6 +13,9 @@ from runtime_helpers import CUSTOMERS, SALES, assert_same, write_sources
 from glacier import Pipeline, Provider
 from glacier.config import LocalConfig, SparkConfig
 from glacier.errors import ExecutionError
+
+if TYPE_CHECKING:  # annotations only: the module imports without pyspark
+    import pyspark.sql
 
 HAS_PYSPARK = importlib.util.find_spec("pyspark") is not None
 
@@ -23,7 +27,7 @@ def _pipeline(tmp_path: Path) -> Pipeline:
     @spark.task()
     def join_spark(
         sales_df: pyspark.sql.DataFrame, customers_df: pyspark.sql.DataFrame
-    ) -> pyspark.sql.DataFrame:  # noqa: F821, E501
+    ) -> pyspark.sql.DataFrame:
         return sales_df.join(customers_df, on="customer_id").select("order_id", "region", "amount")
 
     @spark.task()

@@ -1,7 +1,39 @@
-"""Glacier: Pulumi-native data pipelines on AWS, written as Polars transformations."""
+"""Glacier: Pulumi-native data pipelines on AWS, written as Polars transformations.
 
-from glacier.dsl import Bucket, Pipeline, Provider, Task, load_pipelines
-from glacier.errors import GlacierError
+The public names load on first use (PEP 562), so the cloud entry points, which import only
+``glacier.runtime``, do not pay for the definition layer at cold start.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glacier.dsl import Bucket, Pipeline, Provider, Task, load_pipelines
+    from glacier.errors import GlacierError
 
 __all__ = ["Bucket", "GlacierError", "Pipeline", "Provider", "Task", "load_pipelines"]
 __version__ = "0.1.0"
+
+_HOMES = {
+    "Bucket": "glacier.dsl",
+    "Pipeline": "glacier.dsl",
+    "Provider": "glacier.dsl",
+    "Task": "glacier.dsl",
+    "load_pipelines": "glacier.dsl",
+    "GlacierError": "glacier.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'glacier' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -14,11 +14,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_helpers import EXAMPLES, REPO, dag_from_deps, example_plan, random_deps, series_parallel_deps
+from deploy_helpers import (
+    CONFIGURED,
+    EXAMPLES,
+    REPO,
+    dag_from_deps,
+    example_plan,
+    random_deps,
+    series_parallel_deps,
+    write_project,
+)
 
 from glacier.config import SparkConfig
 from glacier.dag.model import PipelineDAG, dependency_map
 from glacier.deploy import asl, naming
+from glacier.deploy.component import DeployOptions
+from glacier.deploy.plan import plan
 from glacier.deploy.schedule import critical_path, schedule, tasks_of
 from glacier.dsl.discovery import load_pipelines
 from glacier.errors import DeploymentError
@@ -51,6 +62,13 @@ def random_dags() -> list[PipelineDAG]:
 
 def test_every_definition_passes_asl_validator(tmp_path: Path) -> None:
     definitions = example_definitions()
+    configured = write_project(tmp_path / "configured", CONFIGURED, "configured_asl.py")
+    for r in plan(str(configured), options=DeployOptions(build_layer=False)).by_type(
+        "aws:sfn/stateMachine:StateMachine"
+    ):
+        definitions[r.name] = json.loads(r.inputs["definition"])  # Lambda, Glue and EMR tasks
+    emr = definitions["configured_emr-sfn"]["States"]["heavier"]
+    assert emr["Resource"] == "arn:aws:states:::emr-serverless:startJobRun.sync"
     for dag in random_dags():
         definitions[dag.name] = asl.build_definition(dag, lambda_targets(dag))
     assert len(definitions) > 50

@@ -20,7 +20,7 @@ from glacier.dag.model import PipelineDAG, TaskNode, dependency_map
 from glacier.deploy import naming
 from glacier.deploy.schedule import Leaf, Node, Series, schedule
 from glacier.errors import DeploymentError
-from glacier.runtime.event import DatasetLocation, TaskEvent
+from glacier.runtime.event import TaskEvent
 
 # Step Functions quotas (Standard workflows).
 MAX_DEFINITION_BYTES = 1_048_576
@@ -59,19 +59,8 @@ Target = LambdaTarget | GlueTarget | EmrTarget
 
 def task_event(dag: PipelineDAG, task: TaskNode) -> dict[str, Any]:
     """The TaskEvent a task's state sends (without the execution name, added at run time)."""
-    event = TaskEvent(
-        pipeline=dag.name,
-        task=task.name,
-        code_ref=task.code_ref,
-        inputs={param: _location(dag, ds) for param, ds in task.inputs.items()},
-        output=_location(dag, task.output),
-    )
-    return event.model_dump(mode="json", exclude={"execution"})
-
-
-def _location(dag: PipelineDAG, dataset_id: str) -> DatasetLocation:
-    dataset = dag.dataset(dataset_id)
-    return DatasetLocation(uri=f"s3://{dataset.bucket}/{dataset.path}", format=dataset.format)
+    event = TaskEvent.for_task(dag, task, lambda dataset: f"s3://{dataset.bucket}/{dataset.path}")
+    return event.model_dump(mode="json", exclude={"execution"}, exclude_none=True)
 
 
 def build_definition(

@@ -27,7 +27,7 @@ from glacier.io import CancelToken, StorageOptions, dataset_uri, stat_uri, stora
 from glacier.runner.history import History, TaskRecord
 from glacier.runner.result import RunResult, TaskRun
 from glacier.runtime import core
-from glacier.runtime.event import DatasetLocation, TaskEvent, TaskResult
+from glacier.runtime.event import TaskEvent, TaskResult
 
 
 class Reporter(Protocol):
@@ -149,17 +149,7 @@ class PipelineRun:
         return dataset_uri(self.dag.dataset(dataset_id), self.storage)
 
     def _event(self, task: TaskNode, run_id: str) -> TaskEvent:
-        def location(dataset_id: str) -> DatasetLocation:
-            return DatasetLocation(uri=self._uri(dataset_id), format=self.dag.dataset(dataset_id).format)
-
-        return TaskEvent(
-            pipeline=self.dag.name,
-            task=task.name,
-            code_ref=task.code_ref,
-            inputs={param: location(ds) for param, ds in task.inputs.items()},
-            output=location(task.output),
-            execution=run_id,
-        )
+        return TaskEvent.for_task(self.dag, task, lambda ds: dataset_uri(ds, self.storage), run_id)
 
     def _run_task(self, run_id: str, task: TaskNode) -> TaskRun:
         started_wall = time.time()
@@ -265,7 +255,7 @@ class PipelineRun:
         return import_code_ref(task.code_ref, task.name)
 
     def _attempt(self, task: TaskNode, event: TaskEvent, func: Callable[..., Any]) -> TaskResult:
-        partition_by = _partition_by(task)
+        partition_by = event.partition_by
 
         def execute(cancel: CancelToken | None) -> TaskResult:
             if task.dataframe_api == "pyspark":
@@ -385,20 +375,6 @@ def cache_key(task: TaskNode, event: TaskEvent, fingerprints: dict[str, str], he
         "output": [event.output.uri, event.output.format.value],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def _partition_by(task: TaskNode) -> list[str] | None:
-    value = task.config.get("partition_by")
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return [str(v) for v in value]
-    raise ConfigError(
-        f"Task '{task.name}' has partition_by={value!r}.",
-        fix="pass a column name or a list of column names.",
-    )
 
 
 def import_code_ref(code_ref: str, task: str) -> Callable[..., Any]:

@@ -86,7 +86,9 @@ def execute_task(
     frame = call_task(event, func, frames)
     if cancel is not None:
         cancel.check()
-    rows, size = write_output(event, frame, storage_options, partition_by=partition_by, cancel=cancel)
+    rows, size = write_output(
+        event, frame, storage_options, partition_by=partition_by or event.partition_by, cancel=cancel
+    )
     return TaskResult(
         pipeline=event.pipeline,
         task=event.task,

@@ -6,10 +6,13 @@ never data) and gets back a ``TaskResult``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from glacier.dag.model import DatasetNode, PipelineDAG, TaskNode
+from glacier.errors import ConfigError
 from glacier.formats import Format
 
 
@@ -29,6 +32,32 @@ class TaskEvent(BaseModel):
     inputs: dict[str, DatasetLocation]  # task parameter -> dataset
     output: DatasetLocation
     execution: str | None = None  # the Step Functions execution name, for logs
+    partition_by: list[str] | None = None  # hive partition columns of a directory output
+
+    @classmethod
+    def for_task(
+        cls,
+        dag: PipelineDAG,
+        task: TaskNode,
+        uri_of: Callable[[DatasetNode], str],
+        execution: str | None = None,
+    ) -> TaskEvent:
+        """The event that runs ``task``: the one builder the local runner and the state
+        machine share, so a task sees the same inputs wherever it runs."""
+
+        def location(dataset_id: str) -> DatasetLocation:
+            dataset = dag.dataset(dataset_id)
+            return DatasetLocation(uri=uri_of(dataset), format=dataset.format)
+
+        return cls(
+            pipeline=dag.name,
+            task=task.name,
+            code_ref=task.code_ref,
+            inputs={param: location(ds) for param, ds in task.inputs.items()},
+            output=location(task.output),
+            execution=execution,
+            partition_by=partition_columns(task),
+        )
 
 
 class TaskResult(BaseModel):
@@ -41,3 +70,18 @@ class TaskResult(BaseModel):
     rows: int | None = Field(default=None, description="None when counting would re-read the data")
     bytes: int
     seconds: float
+
+
+def partition_columns(task: TaskNode) -> list[str] | None:
+    """The ``partition_by`` task config (a column or a list of columns), checked."""
+    value = task.config.get("partition_by")
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return [str(v) for v in value]
+    raise ConfigError(
+        f"Task '{task.name}' has partition_by={value!r}.",
+        fix="pass a column name or a list of column names.",
+    )

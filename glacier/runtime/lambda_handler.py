@@ -52,7 +52,7 @@ def s3_storage_options(environ: Mapping[str, str] = os.environ) -> dict[str, str
 
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     endpoint = environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL")
-    return storage_options(AwsConfig(region=region, endpoint_url=endpoint))
+    return storage_options(AwsConfig(region=region, endpoint_url=endpoint)) or {}
 
 
 def run_event(payload: Mapping[str, Any], storage: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -467,6 +467,13 @@ CASES: dict[str, Case] = {
         "Unknown run mode 'turbo' for pipeline 'etl'",
         "use one of: local, analyze, generate, cloud",
     ),
+    "unknown_run_option": Case(
+        "raw.transform(clean).to(out).run(mode='local', quiet=True)",
+        lambda _: raw.transform(clean).to(out).with_name("etl").run(mode="local", quiet=True),
+        DefinitionError,
+        "run(mode='local') of pipeline 'etl' got unknown option(s) quiet",
+        "mode 'local' takes: storage, state_dir",
+    ),
     # --- configuration -------------------------------------------------------------------
     "lambda_memory_too_small": Case(
         "LambdaConfig(memory=64)",

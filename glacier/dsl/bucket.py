@@ -120,11 +120,14 @@ class Bucket:
         self._require_lineage("run")
         return run_mode(self.compile(), mode, **kwargs)
 
-    def scan(self) -> pl.LazyFrame:
-        """Read this dataset as a LazyFrame from the provider's storage."""
+    def scan(self, storage: Any = None) -> pl.LazyFrame:
+        """Read this dataset as a LazyFrame from where ``.run(mode="local", storage=...)``
+        writes it: by default local disk (``./data`` for an AwsConfig provider), ``"s3"``
+        for the provider's S3, or an explicit LocalConfig / AwsConfig."""
         from glacier.io import scan_dataset
+        from glacier.runner.engine import resolve_storage
 
-        return scan_dataset(self.compile_dataset(), self.provider.config)
+        return scan_dataset(self.compile_dataset(), resolve_storage(self.provider.config, storage))
 
     def compile_dataset(self) -> Any:
         from glacier.dag.model import DatasetNode
@@ -165,14 +168,13 @@ class PendingTransform:
         """Write the task's result to ``target``; returns the target carrying the lineage."""
         return complete_step(self.task, self.sources, target)
 
-    def run(self, **kwargs: Any) -> pl.LazyFrame:
-        """Run the task on the source and return its result without writing anything."""
-        from glacier.io import as_lazy, scan_dataset
+    def run(self, storage: Any = None, **kwargs: Any) -> pl.LazyFrame:
+        """Run the task on the source and return its result without writing anything.
+        ``storage`` picks where the sources are read, as for ``Bucket.scan``; other keyword
+        arguments go to the task."""
+        from glacier.io import as_lazy
 
-        frames = {
-            param: scan_dataset(bucket.compile_dataset(), bucket.provider.config)
-            for param, bucket in self.sources.items()
-        }
+        frames = {param: bucket.scan(storage) for param, bucket in self.sources.items()}
         return as_lazy(self.task.func(**frames, **kwargs), task=self.task.name)
 
     def __repr__(self) -> str:

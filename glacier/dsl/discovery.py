@@ -154,23 +154,26 @@ def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
             seen_objects.add(id(value))
             candidates.append((var, value))
 
-    compiled: list[tuple[CompiledPipeline, frozenset[Any], bool]] = []
+    # Each candidate's steps, collected once. A pipeline left pending fails here, even if a
+    # longer chain would otherwise make it redundant.
+    entries: list[tuple[str, Any, frozenset[Any], bool]] = []  # name, value, step keys, named
     for var, value in candidates:
         explicit = value.name if isinstance(value, Pipeline) else value._metadata.get("name")
-        result = value.compile(explicit or var)
+        if isinstance(value, Pipeline) and value._pending is not None:
+            value.compile(explicit or var)
         keys = frozenset(step.key for step in value._lineage)
-        compiled.append((result, keys, bool(explicit)))
+        entries.append((explicit or var, value, keys, bool(explicit)))
 
-    # Largest first (explicitly named first among equals), so any chain contained in a
-    # kept one is dropped; then back to definition order.
-    ranked = sorted(range(len(compiled)), key=lambda i: (-len(compiled[i][1]), not compiled[i][2], i))
+    # Largest first (explicitly named first among equals), so any chain contained in a kept
+    # one is dropped before it is compiled; then back to definition order.
+    ranked = sorted(range(len(entries)), key=lambda i: (-len(entries[i][2]), not entries[i][3], i))
     kept_ids: list[int] = []
     for i in ranked:
-        if not any(compiled[i][1] <= compiled[k][1] for k in kept_ids):
+        if not any(entries[i][2] <= entries[k][2] for k in kept_ids):
             kept_ids.append(i)
-    kept = [compiled[i] for i in sorted(kept_ids)]
+    kept = [entries[i][1].compile(entries[i][0]) for i in sorted(kept_ids)]
     names: dict[str, int] = {}
-    for pipeline, _, _ in kept:
+    for pipeline in kept:
         names[pipeline.name] = names.get(pipeline.name, 0) + 1
     duplicated = sorted(n for n, count in names.items() if count > 1)
     if duplicated:
@@ -178,7 +181,7 @@ def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
             f"{module.__name__} defines more than one pipeline named {', '.join(map(repr, duplicated))}.",
             fix="give each pipeline a unique name (Pipeline(name=...) or .with_name(...)).",
         )
-    return tuple(_data_order([p for p, _, _ in kept]))
+    return tuple(_data_order(kept))
 
 
 def _data_order(pipelines: list[CompiledPipeline]) -> list[CompiledPipeline]:

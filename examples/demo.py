@@ -45,13 +45,11 @@ def main() -> None:
     banner("4. glacier history")
     glacier("history", "--state-dir", str(state), "--limit", "2")
 
-    final_step()
-
-
-def final_step() -> None:
-    """The deployment preview, offline (this step is where `glacier plan` goes)."""
-    banner("5. The typed DAG that deploys (offline)")
+    banner("5. The typed DAG that deploys")
     glacier("graph", str(PIPELINES))
+
+    banner("6. glacier plan: what `pulumi up` would declare (offline, under Pulumi's mocks)")
+    glacier("plan", str(PIPELINES))
 
 
 if __name__ == "__main__":

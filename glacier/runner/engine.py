@@ -228,6 +228,7 @@ class PipelineRun:
                 seconds=round(time.perf_counter() - started, 6),
                 attempts=attempts,
                 error=message,
+                fix=exc.fix if isinstance(exc, GlacierError) else None,
                 started_at=started_wall,
                 finished_at=time.time(),
             )
@@ -431,7 +432,8 @@ def run_pipeline(
         error = ExecutionError(
             f"Pipeline '{dag.name}' failed in task '{failed.name}': {failed.error}",
             task=failed.name,
-            fix=f"fix task '{failed.name}' and run again (earlier outputs are intact"
+            fix=(failed.fix or f"fix task '{failed.name}'")
+            + " and run again (earlier outputs are intact"
             + ("; cached tasks will be skipped)." if any(t.cache for t in dag.tasks) else ")."),
         )
         error.result = result  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ class TaskRun:
     bytes: int | None = None
     attempts: int = 0
     error: str | None = None
+    fix: str | None = None  # the task's own fix, when its error came with one
     started_at: float = 0.0  # time.time() when the task started (for overlap checks)
     finished_at: float = 0.0
 

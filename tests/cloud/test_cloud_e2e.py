@@ -1,16 +1,17 @@
 """Every example end to end on moto's S3, through the cloud entry points.
 
-For each example pipeline: build the state machine definition and the task roles' policies
-the deployment declares, create the buckets on a moto server, upload sample inputs, then
-run each entry point in-process in the order the state machine runs its Task states, with
-the event each state sends (the Lambda payload, or the Glue ``--glacier-event`` argument
-rendered from its intrinsic). The outputs must equal the local computation, and no entry
-point may make an S3 request its task's IAM policy would not allow.
-"""
+For each example file: plan it under Pulumi's mocks (``glacier plan``) and take from that
+plan the state machine definition and the task roles' policies the deployment declares;
+create the buckets on a moto server, upload sample inputs, then run each entry point
+in-process in the order the state machine runs its Task states, with the event each state
+sends (the Lambda payload, or the Glue ``--glacier-event`` argument rendered from its
+intrinsic). The outputs must equal the local computation, and no entry point may make an S3
+request its task's IAM policy would not allow."""
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import socket
 from collections.abc import Iterator
@@ -23,8 +24,8 @@ from polars.testing import assert_frame_equal
 
 pytest.importorskip("glacier.runtime.core", reason="needs the shared read/run/write core (issue 3)")
 
-from glacier.dag.model import PipelineDAG
 from glacier.deploy import asl, iam, naming
+from glacier.deploy.plan import PlanResult, plan
 from glacier.dsl.compile import CompiledPipeline
 from glacier.dsl.discovery import load_pipelines
 from glacier.runtime import glue_entry, lambda_handler
@@ -98,16 +99,6 @@ def audited_s3(moto_endpoint: str) -> Iterator[tuple[str, Recorder]]:
         server.stop()
 
 
-def _targets(dag: PipelineDAG) -> dict[str, asl.Target]:
-    targets: dict[str, asl.Target] = {}
-    for task in dag.tasks:
-        if task.executor.kind == "spark":
-            targets[task.name] = asl.GlueTarget(naming.glue_job_name(dag.name, task.name))
-        else:
-            targets[task.name] = asl.LambdaTarget(naming.function_name(dag.name, task.name))
-    return targets
-
-
 def _task_states_in_order(block: dict[str, Any]) -> list[dict[str, Any]]:
     """Task states in an order the state machine may run them (Parallel branches one by one)."""
     ordered: list[dict[str, Any]] = []
@@ -177,6 +168,7 @@ def test_example_runs_through_the_entry_points(example: str, audited_s3: tuple[s
     endpoint, recorder = audited_s3
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     pipelines = load_pipelines(EXAMPLES / example).pipelines
+    planned = plan(str(EXAMPLES / example))
     buckets = sorted({d.bucket for p in pipelines for d in p.dag.datasets})
     for bucket in buckets:
         s3.create_bucket(Bucket=bucket)
@@ -191,7 +183,7 @@ def test_example_runs_through_the_entry_points(example: str, audited_s3: tuple[s
                 buffer = io.BytesIO()
                 known[ds.id].write_parquet(buffer)
                 s3.put_object(Bucket=ds.bucket, Key=ds.path, Body=buffer.getvalue())
-        _run_pipeline_in_cloud_order(compiled, endpoint, recorder)
+        _run_pipeline_in_cloud_order(compiled, planned, endpoint, recorder)
         expected = _local_reference(compiled, {d.id: known[d.id] for d in compiled.dag.source_datasets()})
         for task in compiled.dag.tasks:
             out = compiled.dag.dataset(task.output)
@@ -200,9 +192,11 @@ def test_example_runs_through_the_entry_points(example: str, audited_s3: tuple[s
             known[task.output] = expected[task.output]
 
 
-def _run_pipeline_in_cloud_order(compiled: CompiledPipeline, endpoint: str, recorder: Recorder) -> None:
+def _run_pipeline_in_cloud_order(
+    compiled: CompiledPipeline, planned: PlanResult, endpoint: str, recorder: Recorder
+) -> None:
     dag = compiled.dag
-    definition = asl.build_definition(dag, _targets(dag))
+    definition = json.loads(planned.get(f"{dag.name}-sfn").inputs["definition"])
     storage = {
         "aws_endpoint_url": endpoint,
         "aws_allow_http": "true",
@@ -219,8 +213,7 @@ def _run_pipeline_in_cloud_order(compiled: CompiledPipeline, endpoint: str, reco
         assert set(dag.upstream_tasks(name)) <= before[naming.state_name(name)] <= set(names[:i])
     for state, name in zip(states, names, strict=True):
         task = dag.task(name)
-        function = naming.function_name(dag.name, task.name)
-        policy = iam.task_policy(dag, task, ARNS, log_groups=[naming.lambda_log_group(function)])
+        policy = json.loads(planned.get(f"{dag.name}-{task.name}-policy").inputs["policy"])
         recorder.take()
         recorder.recording = True
         try:

@@ -14,7 +14,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Each module registers the commands it implements (add yours here when it works).
+# Each module registers the commands it implements (add yours here when it works). They are
+# all imported at start-up, so each keeps typer-only imports at the top and imports its
+# implementation inside the command (see _common.py); `glacier run` pays for nothing else.
 _COMMAND_MODULES = ("graph", "cost", "deploy", "run")
 
 for _name in _COMMAND_MODULES:

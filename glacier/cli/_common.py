@@ -1,16 +1,24 @@
-"""What every command shares: loading pipelines and turning user errors into exit 1."""
+"""What every command shares: loading pipelines and turning user errors into exit 1.
+
+Command modules import only typer and this module at the top: ``glacier.cli`` registers every
+command at start-up, so anything heavier (the DSL, pydantic models, rich, the runner, the
+deploy package) is imported inside the command that needs it.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
-from glacier.dsl.compile import CompiledPipeline
-from glacier.dsl.discovery import PipelineModule, load_pipelines
 from glacier.errors import DiscoveryError, GlacierError
+
+if TYPE_CHECKING:
+    from glacier.dsl.compile import CompiledPipeline
+    from glacier.dsl.discovery import PipelineModule
 
 
 @contextmanager
@@ -24,6 +32,8 @@ def user_errors() -> Iterator[None]:
 
 
 def load(path: str, pipeline: str | None) -> tuple[PipelineModule, tuple[CompiledPipeline, ...]]:
+    from glacier.dsl.discovery import load_pipelines
+
     module = load_pipelines(path)
     selected = module.select(pipeline)
     if not selected:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from glacier.cli._common import echo, load, user_errors
-from glacier.dag.render import to_dot, to_mermaid
 
 
 class GraphFormat(StrEnum):
@@ -31,6 +30,8 @@ def graph(
     ] = GraphFormat.mermaid,
 ) -> None:
     """Print the typed DAG of each pipeline (json is the DAG itself)."""
+    from glacier.dag.render import to_dot, to_mermaid
+
     with user_errors():
         _, pipelines = load(path, pipeline)
         if format is GraphFormat.json:

@@ -4,15 +4,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from glacier.cli._common import load, user_errors
-from glacier.config import LocalConfig, StorageConfig
 from glacier.errors import ExecutionError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from glacier.config import StorageConfig
+    from glacier.dsl.compile import CompiledPipeline
+    from glacier.runner.display import ProgressDisplay
+    from glacier.runner.result import RunResult
 
 
 def run(
@@ -32,10 +37,8 @@ def run(
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --cloud: do not wait.")] = False,
 ) -> None:
     """Run every pipeline in PATH in data order (or one with --pipeline)."""
-    from glacier.runner import run_pipeline
-    from glacier.runner.display import ProgressDisplay, summary_table
-
-    console = Console(quiet=quiet)
+    # With --quiet nothing is printed, so rich (~20 ms to import) is not loaded at all.
+    console = None if quiet else _console()
     with user_errors():
         _, pipelines = load(path, pipeline)
         if cloud:
@@ -43,22 +46,47 @@ def run(
 
             for compiled in pipelines:
                 outcome = run_cloud(compiled.dag, wait=not no_wait)
-                if not quiet:
+                if console is not None:
                     console.print(outcome)
             return
+        from glacier.config import LocalConfig
+
         storage: StorageConfig | str | None = "s3" if s3 else None
         if data_dir is not None:
             storage = LocalConfig(base_path=data_dir)
+        if console is None:
+            for compiled in pipelines:
+                _run_local(compiled, storage, state_dir)
+            return
+        from glacier.runner.display import ProgressDisplay, summary_table
+
         with ProgressDisplay(console) as display:
             for compiled in pipelines:
                 try:
-                    result = run_pipeline(compiled, storage=storage, state_dir=state_dir, reporter=display)
+                    result = _run_local(compiled, storage, state_dir, display)
                 except ExecutionError as exc:
                     partial = getattr(exc, "result", None)
                     if partial is not None:
                         console.print(summary_table(partial))
                     raise
                 console.print(summary_table(result))
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console()
+
+
+def _run_local(
+    compiled: CompiledPipeline,
+    storage: StorageConfig | str | None,
+    state_dir: str | None,
+    reporter: ProgressDisplay | None = None,
+) -> RunResult:
+    from glacier.runner import run_pipeline
+
+    return run_pipeline(compiled, storage=storage, state_dir=state_dir, reporter=reporter)
 
 
 def history(
@@ -69,6 +97,9 @@ def history(
     ] = None,
 ) -> None:
     """Show recent local runs and their tasks (status, rows, bytes, seconds)."""
+    from rich.console import Console
+    from rich.table import Table
+
     from glacier.runner.history import History
 
     console = Console()

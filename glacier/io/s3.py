@@ -14,13 +14,17 @@ import hashlib
 import hmac
 import json
 import os
-import urllib.error
 import urllib.parse
-import urllib.request
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from glacier.errors import ExecutionError
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
+
+# urllib.request (it loads ssl, ~15 ms) and ElementTree are imported where S3 is used: a
+# local run never needs them, and every ``glacier run`` process would pay for them.
 
 _NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 _COPY_LIMIT = 5 * 1024**3
@@ -61,7 +65,7 @@ class S3Client:
             if token:
                 query["continuation-token"] = token
             _, _, body = self._request("GET", bucket, "", query=query)
-            root = ET.fromstring(body)
+            root = _xml(body)
             for item in root.iter(f"{_NS}Contents"):
                 objects.append(
                     S3Object(
@@ -83,7 +87,7 @@ class S3Client:
             return
         # CopyObject stops at 5 GB: copy in parts; the object appears on completion only.
         _, _, body = self._request("POST", bucket, target_key, query={"uploads": ""})
-        upload_id = ET.fromstring(body).findtext(f"{_NS}UploadId", "")
+        upload_id = _xml(body).findtext(f"{_NS}UploadId", "")
         parts = []
         for number, start in enumerate(range(0, head.size, _PART_SIZE), start=1):
             end = min(start + _PART_SIZE, head.size) - 1
@@ -94,7 +98,7 @@ class S3Client:
                 query={"partNumber": str(number), "uploadId": upload_id},
                 headers={"x-amz-copy-source": source, "x-amz-copy-source-range": f"bytes={start}-{end}"},
             )
-            parts.append((number, ET.fromstring(body).findtext(f"{_NS}ETag", "")))
+            parts.append((number, _xml(body).findtext(f"{_NS}ETag", "")))
         complete = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>" for n, e in parts)
         self._request(
             "POST",
@@ -120,6 +124,9 @@ class S3Client:
         body: bytes = b"",
         allow: tuple[int, ...] = (),
     ) -> tuple[int, dict[str, str], bytes]:
+        import urllib.error
+        import urllib.request
+
         parsed = urllib.parse.urlsplit(self.endpoint)
         path = "/" + urllib.parse.quote(bucket) + "/" + urllib.parse.quote(key, safe="/~")
         canonical_query = "&".join(
@@ -193,6 +200,8 @@ def _container_credentials() -> tuple[str | None, str | None, str | None]:
     url = f"http://169.254.170.2{relative}" if relative else full
     if not url:
         return None, None, None
+    import urllib.request
+
     request = urllib.request.Request(url)
     token = os.environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
     if token:
@@ -200,3 +209,9 @@ def _container_credentials() -> tuple[str | None, str | None, str | None]:
     with urllib.request.urlopen(request, timeout=5) as response:
         data = json.loads(response.read())
     return data.get("AccessKeyId"), data.get("SecretAccessKey"), data.get("Token")
+
+
+def _xml(body: bytes) -> ET.Element:
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(body)

@@ -134,6 +134,10 @@ class History:
                 conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
                 conn.row_factory = sqlite3.Row
                 conn.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL: no fsync per commit (one per checkpoint); the database cannot
+                # corrupt, a power cut may drop the last records, which only costs a re-run
+                # (a cache hit also needs the output's fingerprint to match).
+                conn.execute("PRAGMA synchronous=NORMAL")
                 conn.executescript(_SCHEMA)
                 self._conn = conn
             with self._conn:

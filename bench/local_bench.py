@@ -1,17 +1,25 @@
 """Local runtime benchmarks at TPC-H scale factor 1 (results: bench/results/local_runtime.md).
 
-    .venv/bin/python bench/local_bench.py [--sf 1] [--repeat 3] [--workdir bench/.work/tpch]
+    .venv/bin/python bench/local_bench.py [--sf 1] [--repeat 5] [--workdir bench/.work/tpch]
 
-1. whole-process ``glacier run bench/tpch_pipelines.py`` vs ``bench/tpch_plain.py`` (same
-   functions, reads and writes), alternating, median of ``--repeat`` runs each;
-2. a rerun with everything cached vs the full run;
+1. start-up: ``python -c 'from glacier.cli import main'`` vs ``python -c 'import polars'``;
+2. for each workload, whole-process ``glacier run`` vs the plain Polars script doing the same
+   reads and writes (``tpch_plain.py``), alternating, median of ``--repeat`` runs each, the
+   outputs checked equal; then a rerun with everything cached. Workloads: ``q3q5``
+   (``tpch_pipelines.py``: 2 pipelines, 4 tasks) and ``multi`` (``tpch_multi.py``: one
+   pipeline, Q3/Q5/Q7/Q10 as independent branches + a report, 7 tasks);
 3. peak RSS of a streaming-capable task run by Glacier vs Polars' own ``sink_parquet``;
-4. the same pipeline and functions under Hamilton and Kedro.
+4. the q3q5 pipeline and functions under Hamilton and Kedro.
+
+Child processes run with bytecode caching on (``PYTHONPYCACHEPREFIX`` under the workdir, even
+if ``PYTHONDONTWRITEBYTECODE`` is set here), as an installed package has its ``.pyc`` files,
+and one untimed warm-up run of each command comes first.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -43,10 +51,30 @@ print(f"maxrss_kb={{peak_rss_kb()}}")
 """
 
 
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+# name -> (pipeline file, plain script flags, pipelines per run, outputs to compare
+# as (glacier path, plain path) under tpch/work/)
+WORKLOADS = {
+    "q3q5": ("tpch_pipelines.py", [], 2, [(f"{n}.parquet", f"plain/{n}.parquet") for n in ("q3", "q5")]),
+    "multi": (
+        "tpch_multi.py",
+        ["--multi"],
+        1,
+        [(f"multi/{n}.parquet", f"plain_multi/{n}.parquet") for n in ("q3", "q5", "q7", "q10", "report")],
+    ),
+}
+
+
 def timed(cmd: list[str]) -> tuple[float, str]:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    proc = subprocess.run(cmd, check=True, capture_output=True, text=True, env=ENV)
     return time.perf_counter() - start, proc.stdout
+
+
+def median_ms(cmd: list[str], repeat: int) -> float:
+    timed(cmd)  # warm-up
+    return 1000 * statistics.median(timed(cmd)[0] for _ in range(repeat))
 
 
 def maxrss(output: str) -> int:
@@ -55,13 +83,82 @@ def maxrss(output: str) -> int:
     return int(match.group(1))
 
 
+def check_equal(base: Path, pairs: list[tuple[str, str]]) -> None:
+    import polars as pl
+    from polars.testing import assert_frame_equal
+
+    for ours, plain in pairs:
+        assert_frame_equal(pl.read_parquet(base / ours), pl.read_parquet(base / plain))
+
+
+def check_answers(base: Path, scale_factor: float) -> None:
+    """tpch_multi's four answers against the official ones (DuckDB's tpch extension)."""
+    import polars as pl
+    import tpch_pipelines
+    from polars.testing import assert_frame_equal
+
+    for query in (3, 5, 7, 10):
+        ours = pl.read_parquet(base / f"multi/q{query}.parquet")
+        expected = tpch_pipelines.answer(query, scale_factor)
+        assert ours.columns == expected.columns, (query, ours.columns, expected.columns)
+        numbers = [c for c in ours.columns if ours[c].dtype.is_numeric()]
+        assert_frame_equal(
+            ours.with_columns(pl.col(numbers).cast(pl.Float64).round(2)),
+            expected.with_columns(pl.col(numbers).cast(pl.Float64).round(2)),
+            check_dtypes=False,
+        )
+    print(f"[multi] Q3, Q5, Q7, Q10 equal the official TPC-H answers at SF{scale_factor:g}")
+
+
+def workload(name: str, data: Path, repeat: int) -> tuple[float, float]:
+    from glacier.runner import History
+
+    file, flags, per_run, pairs = WORKLOADS[name]
+    pipelines = str(BENCH / file)
+    plain = [PY, str(BENCH / "tpch_plain.py"), str(data), *flags]
+
+    def glacier(state: Path) -> list[str]:
+        return [*GLACIER, "run", pipelines, "--data-dir", str(data), "--state-dir", str(state), "--quiet"]
+
+    timed(plain)  # warm-up: bytecode and page cache
+    glacier_times, plain_times = [], []
+    for i in range(repeat):
+        state = data / f"state-{name}-{i}"
+        shutil.rmtree(state, ignore_errors=True)
+        glacier_times.append(timed(glacier(state))[0])
+        plain_times.append(timed(plain)[0])
+    check_equal(data / "tpch/work", pairs)
+
+    def run_seconds(folder: Path) -> float:  # the latest `glacier run` in that history
+        return sum(r.seconds or 0.0 for r in History(folder).runs(limit=per_run))
+
+    full_in = run_seconds(data / f"state-{name}-0")
+    cached_times = [timed(glacier(state))[0] for _ in range(repeat)]
+    g, p, c = (statistics.median(t) for t in (glacier_times, plain_times, cached_times))
+    print(
+        f"[{name}] full run   glacier {g:.3f} s | plain polars {p:.3f} s | ratio {g / p:.3f} "
+        f"| difference {1000 * (g - p):+.0f} ms"
+    )
+    print(f"[{name}] cached     glacier {c:.3f} s | {100 * c / g:.1f}% of the full run (whole process)")
+
+    cached_in = run_seconds(state)
+    print(
+        f"[{name}] in-process pipeline time: full {full_in:.3f} s | cached {cached_in:.4f} s "
+        f"| {100 * cached_in / full_in:.1f}% (excludes interpreter start, imports, pipeline load)"
+    )
+    print(f"[{name}] raw:", {"glacier": glacier_times, "plain": plain_times, "cached": cached_times})
+    return g, p
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sf", type=float, default=1.0)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=Path("bench/.work/tpch"))
+    parser.add_argument("--skip-extras", action="store_true", help="Only start-up and the run times.")
     args = parser.parse_args()
     data = args.workdir.resolve()
+    ENV["PYTHONPYCACHEPREFIX"] = str(data / "pycache")
     sys.path.insert(0, str(BENCH))
 
     if not (data / "tpch/lineitem.parquet").exists():
@@ -69,35 +166,25 @@ def main() -> None:
         # In a child process: this one's peak memory must not leak into the measurements.
         code = f"import tpch_pipelines as t, pathlib; t.generate(pathlib.Path({str(data)!r}), {args.sf})"
         subprocess.run([PY, "-c", code], check=True, cwd=BENCH)
-    pipelines = str(BENCH / "tpch_pipelines.py")
-    glacier_times, plain_times = [], []
-    for i in range(args.repeat):
-        state = data / f"state-full-{i}"
-        shutil.rmtree(state, ignore_errors=True)
-        glacier_times.append(
-            timed(
-                [*GLACIER, "run", pipelines, "--data-dir", str(data), "--state-dir", str(state), "--quiet"]
-            )[0]
-        )
-        plain_times.append(timed([PY, str(BENCH / "tpch_plain.py"), str(data)])[0])
-    cached_times = [
-        timed([*GLACIER, "run", pipelines, "--data-dir", str(data), "--state-dir", str(state), "--quiet"])[0]
-        for _ in range(args.repeat)
-    ]
-    g, p, c = (statistics.median(t) for t in (glacier_times, plain_times, cached_times))
-    print(f"full run   glacier {g:.2f} s | plain polars {p:.2f} s | ratio {g / p:.3f}")
-    print(f"cached     glacier {c:.2f} s | {100 * c / g:.1f}% of the full run (whole process)")
-    from glacier.runner import History
 
-    def run_seconds(folder: Path) -> float:
-        runs = History(folder).runs(limit=2)  # the two pipelines of the latest `glacier run`
-        return sum(r.seconds or 0.0 for r in runs)
-
-    full_in, cached_in = run_seconds(data / "state-full-0"), run_seconds(state)
+    bare = median_ms([PY, "-c", "pass"], 2 * args.repeat)
+    polars_ms = median_ms([PY, "-c", "import polars"], 2 * args.repeat)
+    cli_ms = median_ms([PY, "-c", "from glacier.cli import main"], 2 * args.repeat)
+    run_ms = median_ms([PY, "-c", "import polars, glacier.cli, glacier.dsl, glacier.runner"], 2 * args.repeat)
     print(
-        f"in-process pipeline time: full {full_in:.3f} s | cached {cached_in:.3f} s "
-        f"| {100 * cached_in / full_in:.1f}% (excludes interpreter start and imports)"
+        f"start-up   python {bare:.0f} ms | import polars {polars_ms:.0f} ms | "
+        f"from glacier.cli import main {cli_ms:.0f} ms | "
+        f"polars + glacier.cli + dsl + runner {run_ms:.0f} ms (+{run_ms - polars_ms:.0f} ms over polars)"
     )
+    g, p = 0.0, 0.0
+    for name in WORKLOADS:
+        result = workload(name, data, args.repeat)
+        if name == "q3q5":
+            g, p = result
+    if args.sf in (0.01, 0.1, 1):
+        check_answers(data / "tpch/work", args.sf)
+    if args.skip_extras:
+        return
 
     state = data / "state-stream"
     glacier_rss_runs, polars_rss_runs = [], []
@@ -118,9 +205,8 @@ def main() -> None:
     print(
         "frameworks "
         + " | ".join(f"{n} {s:.2f} s" for n, s in frameworks.items())
-        + f" | glacier {g:.2f} s | plain {p:.2f} s"
+        + f" | glacier {g:.2f} s | plain {p:.2f} s (q3q5)"
     )
-    print("raw:", {"glacier": glacier_times, "plain": plain_times, "cached": cached_times})
     print("raw peak RSS KB:", {"glacier": glacier_rss_runs, "polars": polars_rss_runs})
 
 

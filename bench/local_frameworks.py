@@ -91,7 +91,7 @@ def kedro(base: Path) -> None:
             self._save(data)
 
     names = ["customer", "orders", "lineitem", "supplier", "nation", "region"]
-    datasets = {n: LazyParquet(base / f"{n}.parquet") for n in names}
+    datasets: dict[str, AbstractDataset[Any, Any]] = {n: LazyParquet(base / f"{n}.parquet") for n in names}
     datasets |= {n: LazyParquet(base / f"work/{n}.parquet") for n in ("building", "q3", "asia", "q5")}
     catalog = DataCatalog(datasets)
     flow = pipeline(

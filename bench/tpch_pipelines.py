@@ -1,5 +1,6 @@
-"""TPC-H queries 3 and 5 written as Glacier pipelines (multi-join, two tasks each),
-plus the data generator and official answers from DuckDB's tpch extension.
+"""TPC-H queries 3 and 5 as two Glacier pipelines (multi-join, two tasks each; the query
+functions are in ``tpch_queries.py``), plus the data generator and official answers from
+DuckDB's tpch extension. ``tpch_multi.py`` is the larger one-pipeline benchmark.
 
 Datasets live in bucket ``tpch``: ``tpch/<table>.parquet`` (generated), intermediate and
 final results under ``tpch/work/``. Importing this module reads and writes nothing.
@@ -7,13 +8,13 @@ final results under ``tpch/work/``. Importing this module reads and writes nothi
 
 from __future__ import annotations
 
-import datetime as dt
 import glob
 import io
 import os
 from pathlib import Path
 
 import polars as pl
+import tpch_queries as queries
 
 from glacier import Pipeline, Provider
 from glacier.config import LocalConfig
@@ -24,59 +25,10 @@ TABLES = ("customer", "orders", "lineitem", "supplier", "nation", "region")
 table = {name: provider.bucket("tpch", f"{name}.parquet") for name in TABLES}
 
 
-def revenue() -> pl.Expr:
-    price, discount = pl.col("l_extendedprice").cast(pl.Float64), pl.col("l_discount").cast(pl.Float64)
-    return price * (1 - discount)
-
-
-# -- Q3: shipping priority ----------------------------------------------------------------
-@local.task(cache=True)
-def building_orders(customer: pl.LazyFrame, orders: pl.LazyFrame) -> pl.LazyFrame:
-    customers = customer.filter(pl.col("c_mktsegment") == "BUILDING").select("c_custkey")
-    return orders.filter(pl.col("o_orderdate") < dt.date(1995, 3, 15)).join(
-        customers, left_on="o_custkey", right_on="c_custkey"
-    )
-
-
-@local.task(cache=True)
-def q3(orders: pl.LazyFrame, lineitem: pl.LazyFrame) -> pl.LazyFrame:
-    return (
-        lineitem.filter(pl.col("l_shipdate") > dt.date(1995, 3, 15))
-        .join(orders, left_on="l_orderkey", right_on="o_orderkey")
-        .group_by("l_orderkey", "o_orderdate", "o_shippriority")
-        .agg(revenue().sum().alias("revenue"))
-        .sort(["revenue", "o_orderdate"], descending=[True, False])
-        .head(10)
-        .select("l_orderkey", "revenue", "o_orderdate", "o_shippriority")
-    )
-
-
-# -- Q5: local supplier volume ------------------------------------------------------------
-@local.task(cache=True)
-def asia_suppliers(supplier: pl.LazyFrame, nation: pl.LazyFrame, region: pl.LazyFrame) -> pl.LazyFrame:
-    asia = region.filter(pl.col("r_name") == "ASIA")
-    nations = nation.join(asia, left_on="n_regionkey", right_on="r_regionkey")
-    return supplier.join(nations, left_on="s_nationkey", right_on="n_nationkey").select(
-        "s_suppkey", "s_nationkey", "n_name"
-    )
-
-
-@local.task(cache=True)
-def q5(
-    customer: pl.LazyFrame, orders: pl.LazyFrame, lineitem: pl.LazyFrame, suppliers: pl.LazyFrame
-) -> pl.LazyFrame:
-    year = orders.filter(
-        (pl.col("o_orderdate") >= dt.date(1994, 1, 1)) & (pl.col("o_orderdate") < dt.date(1995, 1, 1))
-    )
-    return (
-        lineitem.join(year, left_on="l_orderkey", right_on="o_orderkey")
-        .join(customer, left_on="o_custkey", right_on="c_custkey")
-        .join(suppliers, left_on=["l_suppkey", "c_nationkey"], right_on=["s_suppkey", "s_nationkey"])
-        .group_by("n_name")
-        .agg(revenue().sum().alias("revenue"))
-        .sort("revenue", descending=True)
-    )
-
+building_orders = local.task(cache=True)(queries.building_orders)
+q3 = local.task(cache=True)(queries.q3)
+asia_suppliers = local.task(cache=True)(queries.asia_suppliers)
+q5 = local.task(cache=True)(queries.q5)
 
 work = {name: provider.bucket("tpch", f"work/{name}.parquet") for name in ("building", "q3", "asia", "q5")}
 

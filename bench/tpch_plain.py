@@ -1,26 +1,33 @@
-"""The TPC-H Q3/Q5 pipelines as a plain Polars script: the same functions, reads and writes
-(scan parquet, call, sink_parquet) with no Glacier. ``python bench/tpch_plain.py DATA_DIR``.
+"""The TPC-H benchmark pipelines as plain Polars scripts: the same query functions
+(``tpch_queries.py``), the same scans and ``sink_parquet`` writes, in dependency order, with
+only Polars imported (no Glacier, no pydantic).
 
-Also the reference for the peak-memory check: ``--only-sink`` runs one streaming query
-with Polars' own ``sink_parquet``.
+    python bench/tpch_plain.py DATA_DIR            # tpch_pipelines.py: Q3 and Q5, 4 tasks
+    python bench/tpch_plain.py DATA_DIR --multi    # tpch_multi.py: Q3, Q5, Q7, Q10 + report
+    python bench/tpch_plain.py DATA_DIR --only-sink
+
+Outputs go under ``tpch/work/plain/`` and ``tpch/work/plain_multi/`` (never over Glacier's,
+which would invalidate its cache). ``--only-sink`` runs one streaming query with Polars'
+own ``sink_parquet``: the reference for the peak-memory check.
 """
 
 from __future__ import annotations
 
 import resource
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import tpch_pipelines as q
+import tpch_queries as q
 
-FUNCS = {
-    "building_orders": q.building_orders.func,
-    "q3": q.q3.func,
-    "asia_suppliers": q.asia_suppliers.func,
-    "q5": q.q5.func,
+FUNCS: dict[str, Callable[..., pl.LazyFrame]] = {
+    "building_orders": q.building_orders,
+    "q3": q.q3,
+    "asia_suppliers": q.asia_suppliers,
+    "q5": q.q5,
 }
 
 
@@ -39,30 +46,54 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def q3_q5(base: Path) -> None:
+    out = base / "work/plain"
+    out.mkdir(parents=True, exist_ok=True)
+
+    def scan(name: str) -> pl.LazyFrame:
+        return pl.scan_parquet(base / f"{name}.parquet")
+
+    q.building_orders(scan("customer"), scan("orders")).sink_parquet(out / "building.parquet")
+    q.q3(pl.scan_parquet(out / "building.parquet"), scan("lineitem")).sink_parquet(out / "q3.parquet")
+    q.asia_suppliers(scan("supplier"), scan("nation"), scan("region")).sink_parquet(out / "asia.parquet")
+    q.q5(
+        scan("customer"), scan("orders"), scan("lineitem"), pl.scan_parquet(out / "asia.parquet")
+    ).sink_parquet(out / "q5.parquet")
+
+
+def multi(base: Path) -> None:
+    out = base / "work/plain_multi"
+    out.mkdir(parents=True, exist_ok=True)
+
+    def scan(name: str) -> pl.LazyFrame:
+        return pl.scan_parquet(base / f"{name}.parquet")
+
+    def result(name: str) -> pl.LazyFrame:
+        return pl.scan_parquet(out / f"{name}.parquet")
+
+    q.building_orders(scan("customer"), scan("orders")).sink_parquet(out / "building.parquet")
+    q.q3(result("building"), scan("lineitem")).sink_parquet(out / "q3.parquet")
+    q.asia_suppliers(scan("supplier"), scan("nation"), scan("region")).sink_parquet(out / "asia.parquet")
+    q.q5(scan("customer"), scan("orders"), scan("lineitem"), result("asia")).sink_parquet(out / "q5.parquet")
+    q.q7(scan("supplier"), scan("lineitem"), scan("orders"), scan("customer"), scan("nation")).sink_parquet(
+        out / "q7.parquet"
+    )
+    q.q10(scan("customer"), scan("orders"), scan("lineitem"), scan("nation")).sink_parquet(
+        out / "q10.parquet"
+    )
+    q.report(result("q3"), result("q5"), result("q7"), result("q10")).sink_parquet(out / "report.parquet")
+
+
 def main() -> None:
     base = Path(sys.argv[1]) / "tpch"
     if "--only-sink" in sys.argv:
         streaming_query(pl.scan_parquet(base / "lineitem.parquet")).sink_parquet(
             base / "work" / "plain_stream.parquet"
         )
+    elif "--multi" in sys.argv:
+        multi(base)
     else:
-        (base / "work").mkdir(exist_ok=True)
-
-        def scan(name: str) -> pl.LazyFrame:
-            return pl.scan_parquet(base / f"{name}.parquet")
-
-        FUNCS["building_orders"](scan("customer"), scan("orders")).sink_parquet(
-            base / "work/building.parquet"
-        )
-        FUNCS["q3"](pl.scan_parquet(base / "work/building.parquet"), scan("lineitem")).sink_parquet(
-            base / "work/q3.parquet"
-        )
-        FUNCS["asia_suppliers"](scan("supplier"), scan("nation"), scan("region")).sink_parquet(
-            base / "work/asia.parquet"
-        )
-        FUNCS["q5"](
-            scan("customer"), scan("orders"), scan("lineitem"), pl.scan_parquet(base / "work/asia.parquet")
-        ).sink_parquet(base / "work/q5.parquet")
+        q3_q5(base)
     print(f"maxrss_kb={peak_rss_kb()}")
 
 

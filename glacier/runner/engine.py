@@ -256,14 +256,12 @@ class PipelineRun:
         return import_code_ref(task.code_ref, task.name)
 
     def _attempt(self, task: TaskNode, event: TaskEvent, func: Callable[..., Any]) -> TaskResult:
-        partition_by = event.partition_by
-
         def execute(cancel: CancelToken | None) -> TaskResult:
             if task.dataframe_api == "pyspark":
                 from glacier.runner.spark import execute_spark_task
 
-                return execute_spark_task(event, func, self.options, partition_by=partition_by, cancel=cancel)
-            return core.execute_task(event, func, self.options, partition_by=partition_by, cancel=cancel)
+                return execute_spark_task(event, func, self.options, cancel=cancel)
+            return core.execute_task(event, func, self.options, cancel=cancel)
 
         if task.timeout is None:
             return execute(None)

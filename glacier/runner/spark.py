@@ -50,7 +50,6 @@ def execute_spark_task(
     func: Callable[..., Any],
     options: StorageOptions | None,
     *,
-    partition_by: list[str] | None = None,
     cancel: CancelToken | None = None,
 ) -> TaskResult:
     try:
@@ -91,7 +90,7 @@ def execute_spark_task(
         out = Path(temp, "out")
         result.write.parquet(str(out))
         frame = pl.scan_parquet(str(out) + "/*.parquet")
-        rows, size = core.write_output(event, frame, options, partition_by=partition_by, cancel=cancel)
+        rows, size = core.write_output(event, frame, options, cancel=cancel)
     return TaskResult(
         pipeline=event.pipeline,
         task=event.task,

@@ -51,14 +51,13 @@ def write_output(
     frame: pl.LazyFrame,
     storage_options: StorageOptions | None,
     *,
-    partition_by: list[str] | None = None,
     cancel: CancelToken | None = None,
 ) -> tuple[int | None, int]:
-    """Write atomically; returns (rows or None, bytes stored)."""
+    """Write atomically (partitioned as the event says); returns (rows or None, bytes stored)."""
     out = event.output
     try:
         rows = write_atomic(
-            frame, out.uri, out.format, storage_options, partition_by=partition_by, cancel=cancel
+            frame, out.uri, out.format, storage_options, partition_by=event.partition_by, cancel=cancel
         )
     except (GlacierError, pl.exceptions.PolarsError, OSError) as exc:
         if isinstance(exc, GlacierError):
@@ -77,7 +76,6 @@ def execute_task(
     func: Callable[..., Any],
     storage_options: StorageOptions | None,
     *,
-    partition_by: list[str] | None = None,
     cancel: CancelToken | None = None,
 ) -> TaskResult:
     """Scan the inputs, call the task, stream its result atomically to the output."""
@@ -86,9 +84,7 @@ def execute_task(
     frame = call_task(event, func, frames)
     if cancel is not None:
         cancel.check()
-    rows, size = write_output(
-        event, frame, storage_options, partition_by=partition_by or event.partition_by, cancel=cancel
-    )
+    rows, size = write_output(event, frame, storage_options, cancel=cancel)
     return TaskResult(
         pipeline=event.pipeline,
         task=event.task,

@@ -28,11 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from glacier.config import AwsConfig, LambdaConfig
-from glacier.dag.build import DatasetRef, StepSpec, build_dag
-from glacier.dag.model import ExecutorSpec, PipelineDAG, TaskDefinition
 from glacier.deploy import asl, naming
 from glacier.deploy.schedule import critical_path, level_schedule, makespan
+from tests.deploy.deploy_helpers import dag_from_deps  # the random-DAG pipelines the tests use
 
 Deps = dict[str, set[str]]
 
@@ -74,28 +72,6 @@ def series_parallel(rng: random.Random) -> Deps:
     return build(rng.randint(2, 60))[0]
 
 
-def dag_of(deps: Deps) -> PipelineDAG:
-    steps = []
-    for task, parents in sorted(deps.items()):
-        params = tuple(f"in_{p}" for p in sorted(parents)) or ("df",)
-        definition = TaskDefinition(
-            name=task,
-            executor=ExecutorSpec(kind="serverless", config=LambdaConfig()),
-            code_ref=f"bench:{task}",
-            code_hash="0" * 64,
-            required_params=params,
-        )
-        inputs = tuple((f"in_{p}", DatasetRef("data", f"{p}.parquet")) for p in sorted(parents))
-        steps.append(
-            StepSpec(
-                definition,
-                inputs or (("df", DatasetRef("data", "src.parquet")),),
-                DatasetRef("data", f"{task}.parquet"),
-            )
-        )
-    return build_dag("bench", steps, storage=AwsConfig())
-
-
 def measure(family: Callable[[random.Random], Deps], dags: int, seed: int) -> dict[str, float]:
     rng = random.Random(seed)
     ours: list[float] = []
@@ -104,7 +80,7 @@ def measure(family: Callable[[random.Random], Deps], dags: int, seed: int) -> di
     for _ in range(dags):
         deps = family(rng)
         durations = {t: rng.uniform(1, 10) for t in deps}
-        dag = dag_of(deps)
+        dag = dag_from_deps(deps, name="bench")
         targets = {t.name: asl.LambdaTarget(naming.function_name(dag.name, t.name)) for t in dag.tasks}
         start = time.perf_counter()
         definition = asl.build_definition(dag, targets)

@@ -513,6 +513,8 @@ def deploy_pipelines(
             f"Two pipelines to deploy are named {', '.join(map(repr, duplicated))}.",
             fix="give each pipeline a unique name (Pipeline(name=...) or .with_name(...)).",
         )
+    for target in targets:
+        _check_cloud_runnable(target.dag)
     registry: dict[str, pulumi.Resource] = {}
     return [
         PipelineDeployment(
@@ -525,3 +527,16 @@ def deploy_pipelines(
         )
         for t in targets
     ]
+
+
+def _check_cloud_runnable(dag: PipelineDAG) -> None:
+    """The cloud runs every task through the Polars core (Lambda, or Polars on a Glue / EMR
+    job's driver); a task written against the pyspark API runs only on local Spark."""
+    for task in dag.tasks:
+        if task.dataframe_api == "pyspark":
+            raise DeploymentError(
+                f"Task '{task.name}' of pipeline '{dag.name}' is written against pyspark.sql.DataFrame, "
+                "which runs on local Spark only; deployed Spark tasks run with Polars.",
+                fix=f"annotate '{task.name}' with Polars types (pl.LazyFrame) to deploy it, or keep the "
+                "pipeline local.",
+            )

@@ -28,9 +28,18 @@ def parse_event(argv: Sequence[str]) -> dict[str, object]:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, object]:
-    from glacier.runtime.lambda_handler import run_event
-
-    result = run_event(parse_event(sys.argv[1:] if argv is None else argv))
+    event = parse_event(sys.argv[1:] if argv is None else argv)
+    try:
+        from glacier.runtime.lambda_handler import run_event
+    except ImportError as exc:
+        # Glue gets polars and pydantic through --additional-python-modules; an EMR Serverless
+        # release whose Python lacks them cannot run the task: say so, naming it.
+        raise SystemExit(
+            f"glacier: task '{event.get('task')}' cannot run on this job's Python: {exc}. Fix: run "
+            "it on Glue (SparkConfig(engine='glue')), or give the job a Python 3.11+ with polars "
+            "and pydantic installed."
+        ) from None
+    result = run_event(event)
     print(json.dumps(result, sort_keys=True))
     return result
 

@@ -1,0 +1,73 @@
+"""What the cloud cannot run is refused clearly, at plan time or when the job starts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from glacier.deploy.plan import plan
+from glacier.errors import DeploymentError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PYSPARK_PIPELINE = textwrap.dedent(
+    """
+    from __future__ import annotations
+
+    from typing import TYPE_CHECKING
+
+    from glacier import Provider
+    from glacier.config import AwsConfig
+
+    if TYPE_CHECKING:
+        from pyspark.sql import DataFrame
+
+    provider = Provider(config=AwsConfig(region="us-east-1"))
+    spark = provider.spark()
+
+    @spark.task()
+    def dedupe(df: "DataFrame") -> "DataFrame":
+        return df.dropDuplicates()
+
+    deduped = provider.bucket("lake", "raw.parquet").transform(dedupe).to(
+        provider.bucket("lake", "deduped.parquet")
+    ).with_name("spark_only")
+    """
+)
+
+
+def test_a_pyspark_task_is_refused_at_plan_time(tmp_path: Path) -> None:
+    module = tmp_path / "spark_only_pipeline.py"
+    module.write_text(PYSPARK_PIPELINE)
+    with pytest.raises(DeploymentError, match=r"Task 'dedupe' of pipeline 'spark_only' .*pyspark") as info:
+        plan(str(module))
+    assert "annotate 'dedupe' with Polars types" in str(info.value)
+
+
+def test_the_spark_entry_script_names_the_task_when_its_python_lacks_polars() -> None:
+    blocker = textwrap.dedent(
+        """
+        import importlib.abc, runpy, sys
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in ("polars", "pydantic"):
+                    raise ImportError(f"No module named {name!r}")
+        sys.meta_path.insert(0, Block())
+        script, event = sys.argv[1], sys.argv[2]
+        sys.argv = [script, "--glacier-event", event]
+        runpy.run_path(script, run_name="__main__")
+        """
+    )
+    script = str(ROOT / "glacier" / "runtime" / "glue_entry.py")
+    event = json.dumps({"pipeline": "p", "task": "aggregate", "code_ref": "m:f", "inputs": {}, "output": {}})
+    done = subprocess.run(
+        [sys.executable, "-c", blocker, script, event], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 1
+    assert "task 'aggregate' cannot run on this job's Python" in done.stderr
+    assert "Traceback" not in done.stderr

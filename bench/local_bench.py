@@ -5,9 +5,10 @@
 1. start-up: ``python -c 'from glacier.cli import main'`` vs ``python -c 'import polars'``;
 2. for each workload, whole-process ``glacier run`` vs the plain Polars script doing the same
    reads and writes (``tpch_plain.py``), alternating, median of ``--repeat`` runs each, the
-   outputs checked equal; then a rerun with everything cached. Workloads: ``q3q5``
-   (``tpch_pipelines.py``: 2 pipelines, 4 tasks) and ``multi`` (``tpch_multi.py``: one
-   pipeline, Q3/Q5/Q7/Q10 as independent branches + a report, 7 tasks);
+   outputs checked equal; then a rerun with everything cached, and the peak RSS (VmHWM) of
+   one more full run of each. Workloads: ``q3q5`` (``tpch_pipelines.py``: 2 pipelines,
+   4 tasks) and ``multi`` (``tpch_multi.py``: one pipeline, all 22 TPC-H queries as
+   independent branches + a report, 29 tasks; every answer checked against the official one);
 3. peak RSS of a streaming-capable task run by Glacier vs Polars' own ``sink_parquet``;
 4. the q3q5 pipeline and functions under Hamilton and Kedro.
 
@@ -53,15 +54,34 @@ print(f"maxrss_kb={{peak_rss_kb()}}")
 
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
+# Prints this process's peak RSS when `glacier run` exits (only for the untimed memory run).
+_PRINT_HWM = (
+    "import atexit, re; atexit.register(lambda: print('maxrss_kb=' + "
+    "re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1))); "
+)
+GLACIER_RSS = [PY, "-c", _PRINT_HWM + "from glacier.cli import main; main()"]
+
+
+def multi_outputs() -> list[str]:
+    import tpch_queries
+
+    return list(tpch_queries.STEPS)
+
+
 # name -> (pipeline file, plain script flags, pipelines per run, outputs to compare
 # as (glacier path, plain path) under tpch/work/)
 WORKLOADS = {
-    "q3q5": ("tpch_pipelines.py", [], 2, [(f"{n}.parquet", f"plain/{n}.parquet") for n in ("q3", "q5")]),
+    "q3q5": (
+        "tpch_pipelines.py",
+        [],
+        2,
+        lambda: [(f"{n}.parquet", f"plain/{n}.parquet") for n in ("q3", "q5")],
+    ),
     "multi": (
         "tpch_multi.py",
         ["--multi"],
         1,
-        [(f"multi/{n}.parquet", f"plain_multi/{n}.parquet") for n in ("q3", "q5", "q7", "q10", "report")],
+        lambda: [(f"multi/{n}.parquet", f"plain_multi/{n}.parquet") for n in multi_outputs()],
     ),
 }
 
@@ -87,38 +107,30 @@ def check_equal(base: Path, pairs: list[tuple[str, str]]) -> None:
     import polars as pl
     from polars.testing import assert_frame_equal
 
-    for ours, plain in pairs:
-        assert_frame_equal(pl.read_parquet(base / ours), pl.read_parquet(base / plain))
+    for ours, plain in pairs:  # intermediate steps have no ORDER BY: rows in any order
+        assert_frame_equal(pl.read_parquet(base / ours), pl.read_parquet(base / plain), check_row_order=False)
 
 
 def check_answers(base: Path, scale_factor: float) -> None:
-    """tpch_multi's four answers against the official ones (DuckDB's tpch extension)."""
+    """tpch_multi's 22 answers against the official ones (DuckDB's tpch extension)."""
     import polars as pl
     import tpch_pipelines
-    from polars.testing import assert_frame_equal
+    import tpch_queries
 
-    for query in (3, 5, 7, 10):
-        ours = pl.read_parquet(base / f"multi/q{query}.parquet")
-        expected = tpch_pipelines.answer(query, scale_factor)
-        assert ours.columns == expected.columns, (query, ours.columns, expected.columns)
-        numbers = [c for c in ours.columns if ours[c].dtype.is_numeric()]
-        assert_frame_equal(
-            ours.with_columns(pl.col(numbers).cast(pl.Float64).round(2)),
-            expected.with_columns(pl.col(numbers).cast(pl.Float64).round(2)),
-            check_dtypes=False,
-        )
-    print(f"[multi] Q3, Q5, Q7, Q10 equal the official TPC-H answers at SF{scale_factor:g}")
+    for query in tpch_queries.QUERIES:
+        tpch_pipelines.check_answer(query, pl.read_parquet(base / f"multi/q{query}.parquet"), scale_factor)
+    print(f"[multi] all {len(tpch_queries.QUERIES)} queries equal the official answers at SF{scale_factor:g}")
 
 
 def workload(name: str, data: Path, repeat: int) -> tuple[float, float]:
     from glacier.runner import History
 
-    file, flags, per_run, pairs = WORKLOADS[name]
+    file, flags, per_run, outputs = WORKLOADS[name]
     pipelines = str(BENCH / file)
     plain = [PY, str(BENCH / "tpch_plain.py"), str(data), *flags]
 
-    def glacier(state: Path) -> list[str]:
-        return [*GLACIER, "run", pipelines, "--data-dir", str(data), "--state-dir", str(state), "--quiet"]
+    def glacier(state: Path, command: list[str] = GLACIER) -> list[str]:
+        return [*command, "run", pipelines, "--data-dir", str(data), "--state-dir", str(state), "--quiet"]
 
     timed(plain)  # warm-up: bytecode and page cache
     glacier_times, plain_times = [], []
@@ -127,7 +139,7 @@ def workload(name: str, data: Path, repeat: int) -> tuple[float, float]:
         shutil.rmtree(state, ignore_errors=True)
         glacier_times.append(timed(glacier(state))[0])
         plain_times.append(timed(plain)[0])
-    check_equal(data / "tpch/work", pairs)
+    check_equal(data / "tpch/work", outputs())
 
     def run_seconds(folder: Path) -> float:  # the latest `glacier run` in that history
         return sum(r.seconds or 0.0 for r in History(folder).runs(limit=per_run))
@@ -147,6 +159,14 @@ def workload(name: str, data: Path, repeat: int) -> tuple[float, float]:
         f"| {100 * cached_in / full_in:.1f}% (excludes interpreter start, imports, pipeline load)"
     )
     print(f"[{name}] raw:", {"glacier": glacier_times, "plain": plain_times, "cached": cached_times})
+
+    fresh = data / f"state-{name}-rss"
+    shutil.rmtree(fresh, ignore_errors=True)
+    glacier_rss, plain_rss = maxrss(timed(glacier(fresh, GLACIER_RSS))[1]), maxrss(timed(plain)[1])
+    print(
+        f"[{name}] peak RSS of one full run: glacier {glacier_rss / 1024:.0f} MB | "
+        f"plain polars {plain_rss / 1024:.0f} MB | ratio {glacier_rss / plain_rss:.3f}"
+    )
     return g, p
 
 

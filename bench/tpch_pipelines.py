@@ -15,6 +15,7 @@ from pathlib import Path
 
 import polars as pl
 import tpch_queries as queries
+from polars.testing import assert_frame_equal
 
 from glacier import Pipeline, Provider
 from glacier.config import LocalConfig
@@ -76,12 +77,15 @@ def _duckdb_with_tpch():  # type: ignore[no-untyped-def]
 
 
 def generate(base: Path, scale_factor: float) -> None:
-    """Write the TPC-H tables as parquet into ``base/tpch/``."""
+    """Write the eight TPC-H tables as parquet into ``base/tpch/`` (those not there yet)."""
     folder = base / "tpch"
     folder.mkdir(parents=True, exist_ok=True)
+    missing = [name for name in queries.TABLES if not (folder / f"{name}.parquet").exists()]
+    if not missing:
+        return
     con = _duckdb_with_tpch()
     con.execute(f"CALL dbgen(sf={scale_factor})")
-    for name in TABLES:
+    for name in missing:
         con.execute(f"COPY {name} TO '{folder / name}.parquet' (FORMAT parquet)")
     con.close()
 
@@ -94,3 +98,32 @@ def answer(query: int, scale_factor: float) -> pl.DataFrame:
     ).fetchall()
     con.close()
     return pl.read_csv(io.StringIO(rows[0][0]), separator="|", try_parse_dates=True)
+
+
+# Queries whose ORDER BY can leave ties (Q11 orders by value alone): compared sorted on
+# every column. The other queries order by keys that are unique in their answers.
+TIED = {11}
+
+
+def check_answer(query: int, ours: pl.DataFrame, scale_factor: float) -> None:
+    """Assert ``ours`` equals the official answer: same columns, floats within 0.01 (the
+    answers print 2 or 4 decimals), other values as text (the CSV's types are guesses)."""
+    expected = answer(query, scale_factor)
+    assert ours.columns == expected.columns, (query, ours.columns, expected.columns)
+
+    def normal(frame: pl.DataFrame, other: pl.DataFrame) -> pl.DataFrame:
+        floats = [c for c in frame.columns if pl.Float64 in (frame[c].dtype, other[c].dtype)]
+        return frame.with_columns(
+            pl.col(floats).cast(pl.Float64), pl.exclude(floats).cast(pl.String).str.strip_chars_end()
+        )
+
+    ours, expected = normal(ours, expected), normal(expected, ours)
+    if query in TIED:  # rows the query's ORDER BY leaves tied come in any order
+        keys = [pl.col(c).round(2) if ours[c].dtype == pl.Float64 else pl.col(c) for c in ours.columns]
+        ours, expected = ours.sort(keys), expected.sort(keys)
+    try:
+        assert_frame_equal(ours, expected, check_dtypes=False, rel_tol=1e-9, abs_tol=0.01)
+    except AssertionError as exc:
+        raise AssertionError(
+            f"TPC-H Q{query} at SF{scale_factor:g} differs from the official answer: {exc}"
+        ) from exc

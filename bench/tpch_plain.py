@@ -3,7 +3,7 @@
 only Polars imported (no Glacier, no pydantic).
 
     python bench/tpch_plain.py DATA_DIR            # tpch_pipelines.py: Q3 and Q5, 4 tasks
-    python bench/tpch_plain.py DATA_DIR --multi    # tpch_multi.py: Q3, Q5, Q7, Q10 + report
+    python bench/tpch_plain.py DATA_DIR --multi    # tpch_multi.py: all 22 queries + report
     python bench/tpch_plain.py DATA_DIR --only-sink
 
 Outputs go under ``tpch/work/plain/`` and ``tpch/work/plain_multi/`` (never over Glacier's,
@@ -62,26 +62,17 @@ def q3_q5(base: Path) -> None:
 
 
 def multi(base: Path) -> None:
+    """Every step of ``tpch_multi`` in order: scan its inputs, sink its output."""
     out = base / "work/plain_multi"
     out.mkdir(parents=True, exist_ok=True)
-
-    def scan(name: str) -> pl.LazyFrame:
-        return pl.scan_parquet(base / f"{name}.parquet")
-
-    def result(name: str) -> pl.LazyFrame:
-        return pl.scan_parquet(out / f"{name}.parquet")
-
-    q.building_orders(scan("customer"), scan("orders")).sink_parquet(out / "building.parquet")
-    q.q3(result("building"), scan("lineitem")).sink_parquet(out / "q3.parquet")
-    q.asia_suppliers(scan("supplier"), scan("nation"), scan("region")).sink_parquet(out / "asia.parquet")
-    q.q5(scan("customer"), scan("orders"), scan("lineitem"), result("asia")).sink_parquet(out / "q5.parquet")
-    q.q7(scan("supplier"), scan("lineitem"), scan("orders"), scan("customer"), scan("nation")).sink_parquet(
-        out / "q7.parquet"
-    )
-    q.q10(scan("customer"), scan("orders"), scan("lineitem"), scan("nation")).sink_parquet(
-        out / "q10.parquet"
-    )
-    q.report(result("q3"), result("q5"), result("q7"), result("q10")).sink_parquet(out / "report.parquet")
+    for step, func in q.STEPS.items():
+        frames = {
+            param: pl.scan_parquet(
+                base / f"{source}.parquet" if source in q.TABLES else out / f"{source}.parquet"
+            )
+            for param, source in q.inputs(step).items()
+        }
+        func(**frames).sink_parquet(out / f"{step}.parquet")
 
 
 def main() -> None:

@@ -430,8 +430,8 @@ def run_pipeline(
         error = ExecutionError(
             f"Pipeline '{dag.name}' failed in task '{failed.name}': {failed.error}",
             task=failed.name,
-            fix=(failed.fix or f"fix task '{failed.name}'")
-            + " and run again (earlier outputs are intact"
+            fix=(failed.fix.rstrip(". ") if failed.fix else f"fix task '{failed.name}'")
+            + "; then run again (earlier outputs are intact"
             + ("; cached tasks will be skipped)." if any(t.cache for t in dag.tasks) else ")."),
         )
         error.result = result  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ analysis) walks this model and nothing else.
 from __future__ import annotations
 
 import graphlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property
 from typing import Annotated, Any, Literal, Self
@@ -227,23 +227,31 @@ def dependency_map(tasks: tuple[TaskNode, ...] | list[TaskNode]) -> dict[str, se
     return {task.name: {producer[ds] for ds in task.inputs.values() if ds in producer} for task in tasks}
 
 
+def stable_order(deps: Mapping[str, Iterable[str]], key: Callable[[str], Any] | None = None) -> list[str]:
+    """Kahn's order via graphlib over ``node -> nodes it depends on``, each ready batch sorted
+    (by name, or by ``key``) so the order is the same every time. Raises graphlib.CycleError."""
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter(
+        {node: set(parents) for node, parents in deps.items()}
+    )
+    sorter.prepare()
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=key)
+        order.extend(ready)
+        sorter.done(*ready)
+    return order
+
+
 def topological_sort(tasks: tuple[TaskNode, ...] | list[TaskNode]) -> list[str]:
-    """Kahn's order via graphlib, each ready batch sorted by name so the order is stable."""
-    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter(dependency_map(tasks))
+    """The tasks' stable topological order; a cycle is a GraphError naming it."""
     try:
-        sorter.prepare()
+        return stable_order(dependency_map(tasks))
     except graphlib.CycleError as exc:
         cycle = exc.args[1]
         raise GraphError(
             f"The pipeline has a cycle: {' -> '.join(cycle)}.",
             fix="make sure no task reads (directly or through other tasks) the dataset it writes.",
         ) from None
-    order: list[str] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready())
-        order.extend(ready)
-        sorter.done(*ready)
-    return order
 
 
 def validate_graph(dag: PipelineDAG) -> None:

@@ -15,10 +15,11 @@ decomposition stays fast for pipelines of hundreds of tasks.
 
 from __future__ import annotations
 
-import graphlib
 import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+
+from glacier.dag.model import stable_order
 
 SAMPLES = 8  # duration draws each candidate cut is scored on
 SHORTLIST = 12  # cuts kept from the first (expected-duration) ranking
@@ -65,7 +66,7 @@ def critical_path(
 ) -> float:
     """The DAG's own lower bound: the longest chain of dependent tasks."""
     finish: dict[str, float] = {}
-    for task in _topological(deps):
+    for task in stable_order(deps):
         finish[task] = durations[task] + max((finish[d] for d in deps[task]), default=0.0)
     return max(finish.values(), default=0.0)
 
@@ -73,7 +74,7 @@ def critical_path(
 def level_schedule(deps: Mapping[str, set[str]] | Mapping[str, frozenset[str]]) -> Node:
     """The naive schedule: run the DAG level by level, each level a Parallel state."""
     depth: dict[str, int] = {}
-    for task in _topological(deps):
+    for task in stable_order(deps):
         depth[task] = 1 + max((depth[d] for d in deps[task]), default=-1)
     levels: dict[int, list[str]] = {}
     for task, level in depth.items():
@@ -94,19 +95,6 @@ def schedule(
     return _Decomposer(deps, weights).decompose()
 
 
-def _topological(deps: Mapping[str, set[str]] | Mapping[str, frozenset[str]]) -> list[str]:
-    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter(
-        {task: set(parents) for task, parents in deps.items()}
-    )
-    sorter.prepare()
-    order: list[str] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready())
-        order.extend(ready)
-        sorter.done(*ready)
-    return order
-
-
 def _bits(mask: int) -> Iterator[int]:
     while mask:
         low = mask & -mask
@@ -124,7 +112,7 @@ class _Decomposer:
         deps: Mapping[str, set[str]] | Mapping[str, frozenset[str]],
         weights: Mapping[str, float] | None,
     ) -> None:
-        self.names = _topological(deps)
+        self.names = stable_order(deps)
         self.index = index = {name: i for i, name in enumerate(self.names)}
         self.preds = [[index[d] for d in sorted(deps[name])] for name in self.names]
         self.succs: list[list[int]] = [[] for _ in self.names]

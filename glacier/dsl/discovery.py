@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from glacier.dag.model import TaskNode
+from glacier.dag.model import TaskNode, stable_order
 from glacier.dsl.bucket import Bucket, PendingTransform
 from glacier.dsl.compile import CompiledPipeline
 from glacier.dsl.pipeline import Pipeline
@@ -206,18 +206,12 @@ def _data_order(pipelines: list[CompiledPipeline]) -> list[CompiledPipeline]:
         }
         for p in pipelines
     }
-    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter(deps)
     try:
-        sorter.prepare()
+        order = stable_order(deps, key=position.__getitem__)
     except graphlib.CycleError as exc:
         raise GraphError(
             f"Pipelines {' -> '.join(exc.args[1])} read each other's outputs in a cycle.",
             fix="break the cycle so that some pipeline reads only source data.",
         ) from None
-    order: list[str] = []
-    while sorter.is_active():
-        ready = sorted(sorter.get_ready(), key=position.__getitem__)
-        order.extend(ready)
-        sorter.done(*ready)
     by_name = {p.name: p for p in pipelines}
     return [by_name[n] for n in order]

@@ -12,7 +12,6 @@ can name it without building it; building it (``build_layer``) needs PyPI once p
 from __future__ import annotations
 
 import hashlib
-import inspect
 import os
 import re
 import subprocess
@@ -25,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
+from glacier.code import function_source
 from glacier.dag.model import PipelineDAG, TaskNode
 from glacier.errors import DeploymentError
 
@@ -140,7 +140,7 @@ class CodeFingerprints:
         functions: Mapping[str, Callable[..., Any]],
     ) -> None:
         self.dag = dag
-        self.sources = {task.name: _source(functions.get(task.name)) for task in dag.tasks}
+        self.sources = {task.name: function_source(functions.get(task.name)) for task in dag.tasks}
         rest: list[tuple[str, bytes]] = []
         for name, data in files:
             text = data.decode("utf-8", errors="replace")
@@ -165,15 +165,6 @@ class CodeFingerprints:
 
 def _function_name(task: TaskNode) -> str:
     return task.code_ref.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-
-
-def _source(func: Callable[..., Any] | None) -> str:
-    if func is None:
-        return ""
-    try:
-        return inspect.getsource(inspect.unwrap(func))
-    except (OSError, TypeError):
-        return ""
 
 
 # -- glacier's own runtime -------------------------------------------------------------------

@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
 
 from glacier.config import StorageConfig
 from glacier.dag.build import build_dag
-from glacier.dag.model import PipelineDAG
+from glacier.dag.contract import CompiledPipeline
 from glacier.dsl.lineage import TransformStep
 from glacier.errors import DefinitionError
-
-
-@dataclass(frozen=True)
-class CompiledPipeline:
-    """A typed DAG plus the functions its tasks name (task node name -> callable).
-
-    Backends read the DAG; a runner in this process may call the functions directly
-    instead of importing them by ``code_ref`` (which is what the cloud runtime does).
-    """
-
-    dag: PipelineDAG
-    functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.dag.name
 
 
 def compile_steps(

@@ -11,44 +11,20 @@ import graphlib
 import importlib
 import importlib.util
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from glacier.dag.contract import CompiledPipeline, PipelineModule
 from glacier.dag.model import TaskNode, stable_order
 from glacier.dsl.bucket import Bucket, PendingTransform
-from glacier.dsl.compile import CompiledPipeline
 from glacier.dsl.pipeline import Pipeline
 from glacier.errors import DefinitionError, DiscoveryError, GlacierError, GraphError
 
 
-@dataclass(frozen=True)
-class PipelineModule:
-    """A loaded pipeline module: its import name, the directory that must be on sys.path
-    to import it (the code bundle's root), and the pipelines found in it, in data order."""
-
-    module_name: str
-    root: Path
-    file: Path | None
-    pipelines: tuple[CompiledPipeline, ...]
-
-    def select(self, name: str | None) -> tuple[CompiledPipeline, ...]:
-        if name is None:
-            return self.pipelines
-        for pipeline in self.pipelines:
-            if pipeline.name == name:
-                return (pipeline,)
-        known = ", ".join(p.name for p in self.pipelines) or "none"
-        raise DiscoveryError(
-            f"No pipeline named '{name}' in {self.module_name}.",
-            fix=f"pass --pipeline with one of: {known}.",
-        )
-
-
 def load_pipelines(target: str | Path | ModuleType) -> PipelineModule:
     module, root = _load(target)
-    pipelines = find_pipelines(module)
+    pipelines = tuple(p.with_root(root) for p in find_pipelines(module))
     file = Path(module.__file__).resolve() if module.__file__ else None
     return PipelineModule(module_name=module.__name__, root=root, file=file, pipelines=pipelines)
 

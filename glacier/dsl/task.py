@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import ast
 import functools
-import hashlib
 import inspect
 import json
 import re
 import sys
-import textwrap
 import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from glacier.code import source_hash
 from glacier.dag.model import DataFrameApi, TaskDefinition
 from glacier.errors import DefinitionError
 
@@ -148,38 +147,6 @@ def _parameters(name: str, signature: inspect.Signature) -> tuple[tuple[str, ...
             fix="add a parameter for the data it reads, e.g. def clean(df).",
         )
     return tuple(required), tuple(optional)
-
-
-# code object id -> (code object, hash). Finding a function's source tokenizes it, which
-# dominates declaring a task; one function often backs many tasks (dynamic pipelines).
-# Keyed by identity (the entry keeps the code object alive, so its id is never reused).
-_SOURCE_HASHES: dict[int, tuple[object, str]] = {}
-_SOURCE_HASHES_MAX = 4096
-
-
-def source_hash(func: Callable[..., Any]) -> str:
-    """sha256 of the function's source (its bytecode when no source is available), as it
-    was when this function object's code was first hashed."""
-    code = getattr(func, "__code__", None)
-    if code is None:
-        return _hash_source(func)
-    entry = _SOURCE_HASHES.get(id(code))
-    if entry is not None and entry[0] is code:
-        return entry[1]
-    if len(_SOURCE_HASHES) >= _SOURCE_HASHES_MAX:
-        _SOURCE_HASHES.clear()
-    digest = _hash_source(func)
-    _SOURCE_HASHES[id(code)] = (code, digest)
-    return digest
-
-
-def _hash_source(func: Callable[..., Any]) -> str:
-    try:
-        payload = textwrap.dedent(inspect.getsource(func)).encode()
-    except (OSError, TypeError):
-        code = getattr(func, "__code__", None)
-        payload = code.co_code + repr(code.co_consts).encode() if code else repr(func).encode()
-    return hashlib.sha256(payload).hexdigest()
 
 
 def _dataframe_api(func: Callable[..., Any]) -> DataFrameApi:

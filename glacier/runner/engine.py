@@ -9,8 +9,6 @@ branches, finish. The run then raises ``ExecutionError`` naming the task.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import inspect
 import json
 import threading
 import time
@@ -20,6 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Protocol
 
+from glacier.code import import_code_ref, source_hash
 from glacier.config import AwsConfig, LocalConfig, StorageConfig
 from glacier.dag.model import PipelineDAG, TaskNode
 from glacier.errors import ConfigError, ExecutionError, GlacierError, TaskTimeoutError
@@ -322,14 +321,6 @@ class PipelineRun:
         )
 
 
-def _source_hash(func: types.FunctionType) -> str:
-    try:
-        payload = inspect.getsource(func).encode()
-    except (OSError, TypeError):
-        payload = func.__code__.co_code + repr(func.__code__.co_consts).encode()
-    return hashlib.sha256(payload).hexdigest()
-
-
 def helpers_hash(func: Callable[..., Any]) -> str:
     """A hash of the module-level functions ``func`` calls (transitively, same module), so
     editing a helper invalidates the cache of the tasks that use it."""
@@ -354,7 +345,7 @@ def helpers_hash(func: Callable[..., Any]) -> str:
             same_module = isinstance(helper, types.FunctionType) and helper.__module__ == current.__module__
             if same_module and helper is not current and id(helper) not in seen:
                 assert isinstance(helper, types.FunctionType)
-                digest.update(name.encode() + _source_hash(helper).encode())
+                digest.update(name.encode() + source_hash(helper).encode())
                 stack.append(helper)
     return digest.hexdigest()
 
@@ -374,24 +365,6 @@ def cache_key(task: TaskNode, event: TaskEvent, fingerprints: dict[str, str], he
         "output": [event.output.uri, event.output.format.value],
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-def import_code_ref(code_ref: str, task: str) -> Callable[..., Any]:
-    module_name, _, qualname = code_ref.partition(":")
-    try:
-        obj: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ExecutionError(
-            f"Task '{task}': cannot import '{code_ref}': {exc}.",
-            task=task,
-            fix="run from the project root so the pipeline module is importable.",
-        ) from None
-    func = getattr(obj, "func", obj)  # a Task object wraps the plain function
-    if not callable(func):
-        raise ExecutionError(f"Task '{task}': '{code_ref}' is not callable.", task=task)
-    return func
 
 
 def run_pipeline(

@@ -15,33 +15,17 @@ user's module; never pulumi or boto3 (credentials come from the environment Lamb
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from glacier.code import import_code_ref
 from glacier.runtime.event import TaskEvent
 
 
 class TaskFailedError(Exception):
     """A task failed in the cloud; the message names the pipeline, the task and the cause."""
-
-
-def resolve_task(code_ref: str) -> Callable[..., Any]:
-    """Import ``module:qualname`` from the code bundle; a Glacier ``Task`` gives its function."""
-    module_name, _, qualname = code_ref.partition(":")
-    if not module_name or not qualname or "<locals>" in qualname:
-        raise TaskFailedError(
-            f"Code reference {code_ref!r} cannot be imported: tasks must be module-level functions."
-        )
-    target: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        target = getattr(target, part)
-    func = getattr(target, "func", target) if type(target).__name__ == "Task" else target
-    if not callable(func):
-        raise TaskFailedError(f"Code reference {code_ref!r} is not callable.")
-    return func
 
 
 def s3_storage_options(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -63,7 +47,7 @@ def run_event(payload: Mapping[str, Any], storage: Mapping[str, str] | None = No
     event = TaskEvent.model_validate(dict(payload))
     where = f"task '{event.task}' of pipeline '{event.pipeline}'"
     try:
-        func = resolve_task(event.code_ref)
+        func = import_code_ref(event.code_ref, event.task)
         options = dict(storage) if storage is not None else s3_storage_options()
         result = execute_task(event, func, options)
     except TaskFailedError as exc:

@@ -15,6 +15,8 @@ import pytest
 
 pytest.importorskip("glacier.runtime.core", reason="needs the shared read/run/write core (issue 3)")
 
+from glacier.code import import_code_ref
+from glacier.errors import ExecutionError
 from glacier.runtime import glue_entry, lambda_handler
 from glacier.runtime.lambda_handler import TaskFailedError
 
@@ -104,11 +106,11 @@ def test_a_failing_task_names_pipeline_task_and_cause(
 
 def test_unimportable_code_refs_are_clear(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(SEED))
-    with pytest.raises(TaskFailedError, match="module-level functions"):
-        lambda_handler.resolve_task("core_single_source:make.<locals>.inner")
-    assert lambda_handler.resolve_task("core_single_source:clean").__name__ == "clean"
+    with pytest.raises(ExecutionError, match="module-level functions"):
+        import_code_ref("core_single_source:make.<locals>.inner", "inner")
+    assert import_code_ref("core_single_source:clean", "clean").__name__ == "clean"
     event = _event("some-bucket", task="missing_task")
-    with pytest.raises(TaskFailedError, match=r"Task 'missing_task' .* AttributeError"):
+    with pytest.raises(TaskFailedError, match=r"Task 'missing_task' .*cannot import"):
         lambda_handler.run_event(event, storage={})
 
 

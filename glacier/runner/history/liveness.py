@@ -61,8 +61,12 @@ def pid_alive(pid: int, start: int | None) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # exists, owned by another user
-        pass
+    except PermissionError:  # it exists, owned by another user: /proc still tells the rest
+        return _proc_matches(pid, start)
+    return _proc_matches(pid, start)
+
+
+def _proc_matches(pid: int, start: int | None) -> bool:
     state, started = _proc_stat(pid)
     if state == "Z":  # killed, not yet reaped by its parent
         return False

@@ -51,3 +51,7 @@ class TaskTimeoutError(ExecutionError):
 
 class DeploymentError(GlacierError):
     """The pipeline cannot be mapped onto AWS as declared."""
+
+
+class HistoryError(GlacierError):
+    """The local run history folder or database cannot be used (a file, read-only, corrupt)."""

@@ -28,8 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from glacier.dag.paths import critical_path
 from glacier.deploy import asl, naming
-from glacier.deploy.schedule import critical_path, level_schedule, makespan
+from glacier.deploy.schedule import level_schedule, makespan
 from tests.deploy.deploy_helpers import dag_from_deps  # the random-DAG pipelines the tests use
 
 Deps = dict[str, set[str]]
@@ -85,7 +86,7 @@ def measure(family: Callable[[random.Random], Deps], dags: int, seed: int) -> di
         start = time.perf_counter()
         definition = asl.build_definition(dag, targets)
         build_seconds += time.perf_counter() - start
-        bound = critical_path(deps, durations)
+        bound = critical_path(deps, durations).seconds
         ours.append(asl.simulate(definition, {naming.state_name(t): d for t, d in durations.items()}) / bound)
         naive.append(makespan(level_schedule(deps), durations) / bound)
     return {

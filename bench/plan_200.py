@@ -109,7 +109,7 @@ def handwritten_program(resources: list[dict[str, object]]) -> str:
     """One pulumi_aws constructor per resource, with literal inputs: what a person would write."""
     lines = ["import pulumi", "import pulumi_aws as aws", "", "components = {}", ""]
     for r in resources:
-        if r["type"] == "glacier:aws:PipelineDeployment":
+        if str(r["type"]).startswith("glacier:"):
             lines.append(
                 f"components[{r['name']!r}] = pulumi.ComponentResource({r['type']!r}, {r['name']!r})"
             )
@@ -134,10 +134,11 @@ RUNNER = textwrap.dedent(
     import pulumi, pulumi_aws  # both sides pay these imports
     from glacier.deploy.plan import plan, run_under_mocks
     from glacier.deploy.component import DeployOptions
+    from glacier.dsl import load_pipelines
     t1 = time.perf_counter()
     kind, target = sys.argv[1], sys.argv[2]
     if kind == "glacier":
-        result = plan(target, options=DeployOptions(build_layer=False))
+        result = plan(target, loader=load_pipelines, options=DeployOptions(build_layer=False))
     else:
         code = compile(open(target).read(), target, "exec")
         result = run_under_mocks(lambda: exec(code, {}) or {})
@@ -176,13 +177,14 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from glacier.deploy.component import DeployOptions
     from glacier.deploy.plan import plan
+    from glacier.dsl import load_pipelines
 
     with tempfile.TemporaryDirectory(prefix="glacier-bench-") as tmp:
         module = Path(tmp) / f"bench{args.tasks}.py"
         module.write_text(
             pipeline_module(args.tasks, args.seed, module_level_chains=args.module_level_chains)
         )
-        result = plan(str(module), options=DeployOptions(build_layer=False))
+        result = plan(str(module), loader=load_pipelines, options=DeployOptions(build_layer=False))
         handwritten = Path(tmp) / "handwritten.py"
         handwritten.write_text(handwritten_program([r.to_json() for r in result.resources]))
         ours = timed("glacier", module, args.repeat)

@@ -8,6 +8,7 @@ reject impossible values when constructed, with a message naming the field and t
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
 from annotated_types import Ge, Le
@@ -145,6 +146,25 @@ class SparkConfig(GlacierConfig):
     engine: Literal["glue", "emr-serverless"] = "glue"
     glue_version: Literal["5.0"] = "5.0"
     timeout_minutes: int = Field(default=60, ge=1, le=2880)
+
+
+@dataclass(frozen=True)
+class WorkerSize:
+    """What one Spark worker of a ``SparkConfig.worker_type`` is: Glue's published sizes
+    (a DPU is 4 vCPU + 16 GB), used for EMR Serverless capacity and for pricing too."""
+
+    vcpu: int
+    memory_gb: int
+    dpu: float
+
+
+WORKER_SIZES: dict[str, WorkerSize] = {
+    "G.025X": WorkerSize(vcpu=2, memory_gb=4, dpu=0.25),
+    "G.1X": WorkerSize(vcpu=4, memory_gb=16, dpu=1.0),
+    "G.2X": WorkerSize(vcpu=8, memory_gb=32, dpu=2.0),
+    "G.4X": WorkerSize(vcpu=16, memory_gb=64, dpu=4.0),
+    "G.8X": WorkerSize(vcpu=32, memory_gb=128, dpu=8.0),
+}
 
 
 ExecutorConfig = LambdaConfig | SparkConfig

@@ -1,17 +1,20 @@
-"""The Pulumi program: deploy the pipelines of the modules named in ``glacier:pipelines``.
+"""Deploy the pipelines named in Pulumi config (``glacier:pipelines``) with Glacier.
 
-    pulumi config set --path 'glacier:pipelines[0]' examples/seed_000/core_single_source.py
+    pulumi config set --path 'glacier:pipelines[0]' pipelines.py
     pulumi preview
 
-Each pipeline becomes one ``glacier:aws:PipelineDeployment`` component; its state machine
+Each pipeline becomes one ``glacier:aws:PipelineDeployment`` component, and the managed
+buckets they use one ``glacier:aws:DataBuckets`` component; each pipeline's state machine
 ARN, bucket names, function and job names are the stack's outputs (one object per pipeline).
+``glacier init`` and ``run(mode="generate")`` copy this file into the projects they write.
 """
 
 from __future__ import annotations
 
 import pulumi
 
+from glacier import load_pipelines
 from glacier.deploy.program import declare, read_config
 
-for _pipeline, _outputs in declare(read_config()).items():
+for _pipeline, _outputs in declare(read_config(), load_pipelines).items():
     pulumi.export(_pipeline, _outputs)

@@ -14,7 +14,9 @@ from glacier.analysis.cost import CostLine, TaskEstimate, estimate_task, service
 from glacier.analysis.prices import US_EAST_1, PriceModel
 from glacier.analysis.transitions import count_transitions, estimate_transitions
 from glacier.analysis.usage import UsageAssumptions, load_history, task_usage
-from glacier.dag.model import PipelineDAG
+from glacier.dag.contract import CompiledPipeline
+from glacier.dag.model import PipelineDAG, dependency_map
+from glacier.dag.paths import CriticalPath, critical_path
 from glacier.errors import ConfigError
 
 
@@ -52,12 +54,6 @@ class CostEstimate:
             rows.append(f"  {component:<30} ${usd:.6f}")
         rows.extend(f"  assumed: {note}" for note in self.assumptions)
         return "\n".join(rows)
-
-
-@dataclass(frozen=True)
-class CriticalPath:
-    tasks: tuple[str, ...]
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -129,7 +125,7 @@ class PipelineAnalysis:
 
 
 def analyze(
-    dag: PipelineDAG,
+    pipeline: CompiledPipeline | PipelineDAG,
     *,
     history: Mapping[str, Any] | None = None,
     state_dir: str | Path | None = None,
@@ -139,7 +135,9 @@ def analyze(
 ) -> PipelineAnalysis:
     """Analyse a pipeline. ``history`` (task name -> stats with ``seconds``, ``output_bytes``
     or ``bytes``, optionally ``input_bytes``/``rows``) overrides the local run history in
-    ``state_dir``; ``definition`` is the state machine definition to count transitions on."""
+    ``state_dir``; ``definition`` is the state machine definition to count transitions on.
+    Analysis reads the DAG only, so a DAG alone (e.g. read back from JSON) will do."""
+    dag = pipeline.dag if isinstance(pipeline, CompiledPipeline) else pipeline
     prices = prices or US_EAST_1
     assume = assumptions or UsageAssumptions()
     source: str | None = "given history"
@@ -159,31 +157,13 @@ def analyze(
         tasks=estimates,
         transitions=transitions,
         transitions_source=transitions_source,
-        critical_path=critical_path(dag, {e.task: e.seconds for e in estimates}),
+        critical_path=critical_path(dependency_map(dag.tasks), {e.task: e.seconds for e in estimates}),
         resource_counts=resource_counts(dag),
         assumptions=tuple(notes + assume.describe()),
         history_source=source,
         prices=prices,
         warnings=tuple(_timeout_warnings(dag, estimates)),
     )
-
-
-def critical_path(dag: PipelineDAG, seconds: Mapping[str, float]) -> CriticalPath:
-    """The longest chain of dependent tasks, by estimated seconds (ties: first by name)."""
-    finish: dict[str, float] = {}
-    before: dict[str, str | None] = {}
-    for name in dag.topological_order():  # upstream tasks come first
-        upstream = dag.upstream_tasks(name)
-        prev = max(upstream, key=lambda u: (finish[u], u), default=None)
-        before[name] = prev
-        finish[name] = seconds[name] + (finish[prev] if prev is not None else 0.0)
-    end: str | None = max(finish, key=lambda n: (finish[n], n))
-    total = finish[end] if end is not None else 0.0
-    chain: list[str] = []
-    while end is not None:
-        chain.append(end)
-        end = before[end]
-    return CriticalPath(tasks=tuple(reversed(chain)), seconds=total)
 
 
 def resource_counts(dag: PipelineDAG) -> dict[str, int]:

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Glue DPUs per worker, by worker type (a DPU is 4 vCPU + 16 GB).
-GLUE_DPU_PER_WORKER: dict[str, float] = {"G.025X": 0.25, "G.1X": 1.0, "G.2X": 2.0, "G.4X": 4.0, "G.8X": 8.0}
+from glacier.config import WORKER_SIZES
 
-# The EMR Serverless worker Glacier sizes for a SparkConfig worker type: (vCPU, memory GB),
-# the same capacity as the matching Glue worker.
+# Views of the one worker-size table (glacier.config.WORKER_SIZES) as pricing reads them:
+# Glue DPUs per worker, and the (vCPU, memory GB) of the EMR Serverless worker Glacier sizes
+# for a SparkConfig worker type (the same capacity as the matching Glue worker).
+GLUE_DPU_PER_WORKER: dict[str, float] = {kind: size.dpu for kind, size in WORKER_SIZES.items()}
 EMR_WORKER_SHAPE: dict[str, tuple[float, float]] = {
-    "G.025X": (2.0, 4.0),
-    "G.1X": (4.0, 16.0),
-    "G.2X": (8.0, 32.0),
-    "G.4X": (16.0, 64.0),
-    "G.8X": (32.0, 128.0),
+    kind: (float(size.vcpu), float(size.memory_gb)) for kind, size in WORKER_SIZES.items()
 }
 
 

@@ -17,8 +17,7 @@ import typer
 from glacier.errors import DiscoveryError, GlacierError
 
 if TYPE_CHECKING:
-    from glacier.dsl.compile import CompiledPipeline
-    from glacier.dsl.discovery import PipelineModule
+    from glacier.dag.contract import CompiledPipeline, PipelineModule
 
 
 @contextmanager
@@ -32,7 +31,7 @@ def user_errors() -> Iterator[None]:
 
 
 def load(path: str, pipeline: str | None) -> tuple[PipelineModule, tuple[CompiledPipeline, ...]]:
-    from glacier.dsl.discovery import load_pipelines
+    from glacier.dsl import load_pipelines
 
     module = load_pipelines(path)
     selected = module.select(pipeline)

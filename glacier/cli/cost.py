@@ -33,7 +33,7 @@ def cost(
 
     with user_errors():
         _, pipelines = load(path, pipeline)
-        analyses = [analyze(p.dag, state_dir=state_dir) for p in pipelines]
+        analyses = [analyze(p, state_dir=state_dir) for p in pipelines]
         if format is CostFormat.json:
             docs = [a.to_dict(runs=runs) for a in analyses]
             echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))

@@ -29,8 +29,9 @@ def plan(
     with user_errors():
         from glacier.deploy.plan import plan as run_plan
         from glacier.deploy.plan import render_text
+        from glacier.dsl import load_pipelines
 
-        result = run_plan(path, pipeline=pipeline)
+        result = run_plan(path, loader=load_pipelines, pipeline=pipeline)
         echo(result.dumps() if format is PlanFormat.json else render_text(result))
 
 
@@ -42,8 +43,9 @@ def init(
     """Scaffold a Pulumi project with an example pipeline, ready for `pulumi up`."""
     with user_errors():
         from glacier.deploy.generate import init_project
+        from glacier.dsl import load_pipelines
 
-        project = init_project(directory, name=name, bucket=bucket)
+        project = init_project(directory, loader=load_pipelines, name=name, bucket=bucket)
         echo(f"Created {project}: {', '.join(project.files)}")
         echo(f"Next: cd {project.path} && glacier plan pipelines.py && pulumi up")
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from glacier.config import StorageConfig
-    from glacier.dsl.compile import CompiledPipeline
+    from glacier.dag.contract import CompiledPipeline
     from glacier.runner.display import ProgressDisplay
     from glacier.runner.result import RunResult
 
@@ -45,7 +45,7 @@ def run(
             from glacier.cloud import run_cloud
 
             for compiled in pipelines:
-                outcome = run_cloud(compiled.dag, wait=not no_wait)
+                outcome = run_cloud(compiled, wait=not no_wait)
                 if console is not None:
                     console.print(outcome)
             return

@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from glacier.config import AwsConfig
+from glacier.dag.contract import CompiledPipeline
 from glacier.dag.model import PipelineDAG
+from glacier.deploy.naming import state_machine_name
 from glacier.errors import DeploymentError, ExecutionError
 
 Echo = Callable[[str], None]
@@ -51,7 +53,7 @@ class CloudRunResult:
 
 
 def run_cloud(
-    dag: PipelineDAG,
+    pipeline: CompiledPipeline,
     *,
     wait: bool = True,
     state_machine_arn: str | None = None,
@@ -68,6 +70,7 @@ def run_cloud(
     execution ARN at once; otherwise wait for it, printing each state as it starts and ends
     (``echo=None`` for silence), and return a ``CloudRunResult``. A failed execution raises
     ``ExecutionError`` naming the failing state and its error."""
+    dag = pipeline.dag
     sfn = client or _client(dag, region=region, profile=profile, endpoint_url=endpoint_url)
     arn = state_machine_arn or find_state_machine(sfn, dag.name)
     name = execution_name or _execution_name()
@@ -82,12 +85,6 @@ def run_cloud(
     if not wait:
         return execution_arn
     return _wait(sfn, dag.name, execution_arn, poll_seconds=poll_seconds, timeout=timeout, say=say)
-
-
-def state_machine_name(pipeline: str) -> str:
-    from glacier.deploy.naming import state_machine_name as deterministic_name
-
-    return deterministic_name(pipeline)
 
 
 def find_state_machine(sfn: Any, pipeline: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 from glacier.dag.model import PipelineDAG, TaskNode, dependency_map
 from glacier.deploy import naming
-from glacier.deploy.schedule import Leaf, Node, Series, schedule
+from glacier.deploy.schedule import Leaf, Node, Series, schedule, tasks_of
 from glacier.errors import DeploymentError
 from glacier.runtime.event import TaskEvent
 
@@ -155,7 +155,7 @@ class _Builder:
         if isinstance(node, Series):
             raise DeploymentError("A series of states cannot stand for one state.", fix="report this bug.")
         self.parallels += 1
-        tasks = sorted(_leaves(node))
+        tasks = sorted(tasks_of(node))
         name = naming.fit(f"Parallel {self.parallels}: {', '.join(tasks)}", naming.STATE_NAME_MAX)
         branches = []
         for branch in node.branches:
@@ -257,13 +257,6 @@ def _escape(text: str) -> str:
     for char in ("\\", "'", "{", "}"):
         text = text.replace(char, "\\" + char)
     return text
-
-
-def _leaves(node: Node) -> list[str]:
-    if isinstance(node, Leaf):
-        return [node.task]
-    children = node.parts if isinstance(node, Series) else node.branches
-    return [task for child in children for task in _leaves(child)]
 
 
 # -- reading a definition back (used to prove ordering and to simulate runs) ----------------

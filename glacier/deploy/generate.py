@@ -1,9 +1,9 @@
 """``run(mode="generate")`` and ``glacier init``: write a ready Pulumi project.
 
 The project holds a copy of the user's pipeline code, a ``Pulumi.yaml`` whose config names
-the pipeline module (and the pipelines to deploy), a ``__main__.py`` that runs the same
-program as ``pulumi_programs/``, and a ``requirements.txt``. Nothing is overwritten unless
-asked: an existing different file is an error naming it.
+the pipeline module (and the pipelines to deploy), a ``__main__.py`` that is a copy of
+``pulumi_programs/__main__.py`` (the one program text), and a ``requirements.txt``. Nothing
+is overwritten unless asked: an existing different file is an error naming it.
 """
 
 from __future__ import annotations
@@ -13,23 +13,12 @@ import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
 
+from glacier.dag.contract import CompiledPipeline, PipelineLoader
 from glacier.deploy.packaging import project_files
-from glacier.dsl.compile import CompiledPipeline
 from glacier.errors import DeploymentError
-
-MAIN_PY = '''"""Deploy the pipelines named in Pulumi config (glacier:pipelines) with Glacier."""
-
-import pulumi
-
-from glacier.deploy.program import declare, read_config
-
-for pipeline, outputs in declare(read_config()).items():
-    pulumi.export(pipeline, outputs)
-'''
 
 EXAMPLE_PIPELINE = '''"""An example Glacier pipeline: clean raw events, then total them per category."""
 
@@ -70,15 +59,21 @@ class GeneratedProject:
         return f"Pulumi project for {', '.join(self.pipelines)} in {self.path}"
 
 
+def program_text() -> bytes:
+    """The Pulumi program, ``pulumi_programs/__main__.py`` (installed with glacier)."""
+    return resources.files("pulumi_programs").joinpath("__main__.py").read_bytes()
+
+
 def generate_project(
-    pipelines: Sequence[CompiledPipeline],
+    pipelines: CompiledPipeline | Sequence[CompiledPipeline],
     output_dir: str | Path = "infra",
     *,
     project_name: str | None = None,
     overwrite: bool = False,
-    **_: Any,
 ) -> GeneratedProject:
-    """Write a Pulumi project that deploys ``pipelines`` (all from one module)."""
+    """Write a Pulumi project that deploys ``pipelines`` (one, or several from one module)."""
+    if isinstance(pipelines, CompiledPipeline):
+        pipelines = [pipelines]
     if not pipelines:
         raise DeploymentError("No pipelines to generate a project for.", fix="pass at least one pipeline.")
     module_file, root = _module_of(pipelines[0])
@@ -91,24 +86,27 @@ def generate_project(
     rel_module = module_file.relative_to(root).as_posix()
     name = project_name or _project_name(pipelines)
     files["Pulumi.yaml"] = _pulumi_yaml(name, rel_module, [p.name for p in pipelines]).encode()
-    files["__main__.py"] = MAIN_PY.encode()
+    files["__main__.py"] = program_text()
     files["requirements.txt"] = _requirements().encode()
     _write_all(out, files, overwrite=overwrite)
     return GeneratedProject(out, tuple(sorted(files)), tuple(p.name for p in pipelines))
 
 
 def init_project(
-    directory: str | Path, *, name: str = "example_pipeline", bucket: str = "glacier-example-data"
+    directory: str | Path,
+    *,
+    loader: PipelineLoader,
+    name: str = "example_pipeline",
+    bucket: str = "glacier-example-data",
 ) -> GeneratedProject:
-    """Scaffold a new project: an example pipeline module plus its Pulumi project."""
+    """Scaffold a new project: an example pipeline module (loaded with ``loader``, e.g.
+    ``glacier.load_pipelines``) plus its Pulumi project."""
     out = Path(directory).resolve()
     module = out / "pipelines.py"
     _write_all(
         out, {"pipelines.py": EXAMPLE_PIPELINE.format(name=name, bucket=bucket).encode()}, overwrite=False
     )
-    from glacier.dsl.discovery import load_pipelines
-
-    loaded = load_pipelines(module)
+    loaded = loader(str(module))
     generated = generate_project(
         list(loaded.pipelines), out, project_name=_slug(out.name) or "glacier-project"
     )
@@ -116,6 +114,8 @@ def init_project(
 
 
 def _module_of(pipeline: CompiledPipeline) -> tuple[Path, Path]:
+    """The pipeline module's file and the project root it is imported from (the contract's
+    root when the pipeline was loaded from a file, else derived from the module's name)."""
     module_name = pipeline.dag.tasks[0].code_ref.split(":", 1)[0]
     module = sys.modules.get(module_name)
     file = getattr(module, "__file__", None)
@@ -125,6 +125,8 @@ def _module_of(pipeline: CompiledPipeline) -> tuple[Path, Path]:
             fix="define the pipeline in a .py file and load it with glacier.load_pipelines or the CLI.",
         )
     path = Path(file).resolve()
+    if pipeline.root is not None and path.is_relative_to(pipeline.root.resolve()):
+        return path, pipeline.root.resolve()
     root = path.parent
     for _ in range(module_name.count(".") + (1 if path.stem == "__init__" else 0)):
         root = root.parent

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -20,12 +20,14 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from glacier.deploy.component import DeployOptions
+from glacier.dag.contract import PipelineLoader
+from glacier.deploy.options import DEFAULT_REGION, DeployOptions
 from glacier.deploy.program import ProgramConfig, declare
 
 ACCOUNT = "123456789012"
 PROJECT = "glacier"
 STACK = "plan"
+STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 @dataclass
@@ -35,6 +37,9 @@ class Recorded:
     parent: str | None
     inputs: dict[str, Any]
     custom: bool
+    urn: str = ""
+    # Earlier identities the resource answers to (see _alias).
+    aliases: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
@@ -108,9 +113,17 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         self.names: dict[str, str] = {}
         self.outputs: dict[str, Any] = {}
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the engine builds them: a resource's type is prefixed by its parent's
+        qualified type, except under the root stack (the mocks would prefix that too)."""
+        qualified = parent.split("::")[2] if parent else ""
+        if qualified and qualified != STACK_TYPE:
+            type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
+        if request.type != STACK_TYPE:
             self.names[response.urn] = request.name
             inputs = self.glacier_mocks.last_inputs  # as captured in new_resource
             self.recorded.append(
@@ -120,6 +133,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     parent=self.names.get(request.parent),
                     inputs=_plain(inputs),
                     custom=bool(request.custom),
+                    urn=response.urn,
+                    aliases=[_alias(a) for a in request.aliases],
                 )
             )
         return response
@@ -128,6 +143,15 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.urn in self.names:
             self.outputs[self.names[request.urn]] = _plain(rpc.deserialize_properties(request.outputs))
         return super().RegisterResourceOutputs(request)
+
+
+def _alias(alias: Any) -> dict[str, str]:
+    """An alias as the engine receives it: a full URN, or the parts of a spec that are set
+    (name, type, parent URN; pulumi-aws adds type-only aliases of its own)."""
+    if alias.urn:
+        return {"urn": alias.urn}
+    spec = {"name": alias.spec.name, "type": alias.spec.type, "parent": alias.spec.parentUrn}
+    return {key: value for key, value in spec.items() if value}
 
 
 def _plain(value: Any) -> Any:
@@ -189,13 +213,15 @@ def run_under_mocks(program: Callable[[], dict[str, Any]], *, region: str = "us-
 def plan(
     path: str,
     *,
+    loader: PipelineLoader,
     pipeline: str | None = None,
     options: DeployOptions | None = None,
 ) -> PlanResult:
-    """The offline preview of deploying the pipelines in ``path``."""
+    """The offline preview of deploying the pipelines in ``path`` (a file or module name,
+    loaded with ``loader``, e.g. ``glacier.load_pipelines``)."""
     opts = options or DeployOptions(build_layer=False)
     config = ProgramConfig(modules=(path,), select=(pipeline,) if pipeline else (), options=opts)
-    return run_under_mocks(lambda: declare(config), region=opts.region or "us-east-1")
+    return run_under_mocks(lambda: declare(config, loader), region=opts.region or DEFAULT_REGION)
 
 
 def render_text(result: PlanResult) -> str:

@@ -1,7 +1,10 @@
-"""The Pulumi program: deploy every pipeline of the named modules, one component each.
+"""The Pulumi program: deploy every pipeline of the named modules, one component each, and
+the managed data buckets they use, once.
 
 ``pulumi_programs/__main__.py`` calls ``declare`` with the modules named in Pulumi config;
-``glacier plan`` calls the same function under Pulumi's mocks.
+``glacier plan`` calls the same function under Pulumi's mocks. Both pass the loader that
+turns a module into pipelines (``glacier.dsl.load_pipelines``): the deploy code never
+imports the definition layer itself.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import Any
 
 import pulumi
 
-from glacier.deploy.component import DeployOptions, DeployTarget, deploy_pipelines
-from glacier.dsl.discovery import load_pipelines
-from glacier.errors import DiscoveryError
+from glacier.dag.contract import CompiledPipeline, PipelineLoader
+from glacier.deploy.buckets import DATA_BUCKETS_NAME, DataBuckets, DataBucketsArgs
+from glacier.deploy.component import PipelineDeployment, PipelineDeploymentArgs
+from glacier.deploy.options import DeployOptions, check_cloud_runnable
+from glacier.errors import DeploymentError, DiscoveryError
 
 
 @dataclass(frozen=True)
@@ -74,27 +79,46 @@ def _names(raw: str | None) -> tuple[str, ...]:
     return tuple(str(v).strip() for v in values if str(v).strip())
 
 
-def declare(config: ProgramConfig) -> dict[str, Any]:
-    """Declare one component per pipeline found; returns the stack outputs per pipeline."""
-    targets: list[DeployTarget] = []
-    available: list[str] = []
-    for module_name in config.modules:
-        module = load_pipelines(module_name.strip())
-        available.extend(p.name for p in module.pipelines)
-        chosen = [p for p in module.pipelines if not config.select or p.name in config.select]
-        for compiled in chosen:
-            targets.append(DeployTarget(compiled.dag, compiled.functions, module.root))
-    found = {t.dag.name for t in targets}
+def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
+    """Declare the data buckets, then one component per selected pipeline; returns the
+    stack outputs per pipeline."""
+    loaded = [p for module in config.modules for p in loader(module.strip()).pipelines]
+    chosen = _select(config, loaded)
+    dags = [p.dag for p in chosen]
+    for dag in dags:  # before declaring anything
+        check_cloud_runnable(dag)
+    buckets = DataBucketsArgs.for_pipelines(dags, config.options, known=[p.dag for p in loaded])
+    shared = DataBuckets(DATA_BUCKETS_NAME, buckets).buckets if buckets.buckets else {}
+    components = [
+        PipelineDeployment(
+            p.name, PipelineDeploymentArgs(pipeline=p, options=config.options, data_buckets=shared)
+        )
+        for p in chosen
+    ]
+    return {component.dag.name: component.outputs() for component in components}
+
+
+def _select(config: ProgramConfig, loaded: list[CompiledPipeline]) -> list[CompiledPipeline]:
+    """The pipelines to deploy: those named in ``select`` (all when it is empty), each once."""
+    chosen = [p for p in loaded if not config.select or p.name in config.select]
+    found = {p.name for p in chosen}
     unknown = [name for name in config.select if name not in found]
     if unknown:
+        available = ", ".join(p.name for p in loaded) or "none"
         raise DiscoveryError(
             f"No pipeline named {', '.join(map(repr, unknown))} in {', '.join(config.modules)}.",
-            fix=f"choose among: {', '.join(available) or 'none'}.",
+            fix=f"choose among: {available}.",
         )
-    if not targets:
+    if not chosen:
         raise DiscoveryError(
             f"No pipelines found in {', '.join(config.modules)}.",
             fix="name modules that define pipelines in 'glacier:pipelines'.",
         )
-    components = deploy_pipelines(targets, options=config.options)
-    return {component.dag.name: component.outputs() for component in components}
+    names = [p.name for p in chosen]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise DeploymentError(
+            f"Two pipelines to deploy are named {', '.join(map(repr, duplicated))}.",
+            fix="give each pipeline a unique name (Pipeline(name=...) or .with_name(...)).",
+        )
+    return chosen

@@ -61,16 +61,6 @@ def makespan(node: Node, durations: Mapping[str, float]) -> float:
     return max(makespan(branch, durations) for branch in node.branches)
 
 
-def critical_path(
-    deps: Mapping[str, set[str]] | Mapping[str, frozenset[str]], durations: Mapping[str, float]
-) -> float:
-    """The DAG's own lower bound: the longest chain of dependent tasks."""
-    finish: dict[str, float] = {}
-    for task in stable_order(deps):
-        finish[task] = durations[task] + max((finish[d] for d in deps[task]), default=0.0)
-    return max(finish.values(), default=0.0)
-
-
 def level_schedule(deps: Mapping[str, set[str]] | Mapping[str, frozenset[str]]) -> Node:
     """The naive schedule: run the DAG level by level, each level a Parallel state."""
     depth: dict[str, int] = {}

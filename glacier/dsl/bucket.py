@@ -125,7 +125,7 @@ class Bucket:
         writes it: by default local disk (``./data`` for an AwsConfig provider), ``"s3"``
         for the provider's S3, or an explicit LocalConfig / AwsConfig."""
         from glacier.io import scan_dataset
-        from glacier.runner.engine import resolve_storage
+        from glacier.io.storage import resolve_storage
 
         return scan_dataset(self.compile_dataset(), resolve_storage(self.provider.config, storage))
 

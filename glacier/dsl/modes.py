@@ -1,4 +1,5 @@
-"""``.run(mode=...)``: hand a compiled pipeline to the backend that mode names."""
+"""``.run(mode=...)``: the one place the definition layer hands a compiled pipeline to a
+backend. Every backend takes the ``CompiledPipeline`` first and keyword options after it."""
 
 from __future__ import annotations
 
@@ -7,39 +8,37 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from glacier.dsl.compile import CompiledPipeline
+from glacier.dag.contract import CompiledPipeline
 from glacier.errors import DefinitionError
 
-# mode -> (module, function, what the function takes first)
-_BACKENDS: dict[str, tuple[str, str, str]] = {
-    "local": ("glacier.runner", "run_pipeline", "compiled"),
-    "analyze": ("glacier.analysis", "analyze", "dag"),
-    "generate": ("glacier.deploy.generate", "generate_project", "compiled_list"),
-    "cloud": ("glacier.cloud", "run_cloud", "dag"),
+# mode -> (module, function taking the CompiledPipeline first)
+_BACKENDS: dict[str, tuple[str, str]] = {
+    "local": ("glacier.runner", "run_pipeline"),
+    "analyze": ("glacier.analysis", "analyze"),
+    "generate": ("glacier.deploy.generate", "generate_project"),
+    "cloud": ("glacier.cloud", "run_cloud"),
 }
 MODES = tuple(_BACKENDS)
 
 
-def run_mode(compiled: CompiledPipeline, mode: str, **kwargs: Any) -> Any:
+def run_mode(compiled: CompiledPipeline, mode: str, **options: Any) -> Any:
     if mode not in _BACKENDS:
         raise DefinitionError(
             f"Unknown run mode {mode!r} for pipeline '{compiled.name}'.",
             fix=f"use one of: {', '.join(MODES)}.",
         )
-    module, name, takes = _BACKENDS[mode]
+    module, name = _BACKENDS[mode]
     backend: Callable[..., Any] = getattr(importlib.import_module(module), name)
-    _check_options(backend, mode, compiled.name, kwargs)
-    first: Any = {"compiled": compiled, "dag": compiled.dag, "compiled_list": [compiled]}[takes]
-    return backend(first, **kwargs)
+    _check_options(backend, mode, compiled.name, options)
+    return backend(compiled, **options)
 
 
-def _check_options(backend: Callable[..., Any], mode: str, pipeline: str, kwargs: dict[str, Any]) -> None:
-    """An unknown option is the user's mistake: name it instead of raising a TypeError."""
+def _check_options(backend: Callable[..., Any], mode: str, pipeline: str, options: dict[str, Any]) -> None:
+    """An unknown option is the user's mistake: name it instead of raising a TypeError (or,
+    worse, ignoring it)."""
     params = list(inspect.signature(backend).parameters.values())[1:]
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return
     known = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    unknown = sorted(set(kwargs) - set(known))
+    unknown = sorted(set(options) - set(known))
     if unknown:
         raise DefinitionError(
             f"run(mode={mode!r}) of pipeline '{pipeline}' got unknown option(s) {', '.join(unknown)}.",

@@ -2,373 +2,64 @@
 releases the GIL; nothing is pickled), each through ``glacier.runtime.core``, with retries,
 timeouts, the cache and the run history.
 
-A failing task stops only what is downstream of it; tasks already running, and independent
-branches, finish. The run then raises ``ExecutionError`` naming the task.
+The scheduling loop: ``Frontier`` says which tasks may start, a thread pool runs them
+(``glacier.runner.task``), and each completion comes back through one queue, so a run
+costs time linear in its tasks and edges. A failing task stops only what is downstream of
+it; tasks already running, and independent branches, finish. The run then raises
+``ExecutionError`` naming the task.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import threading
+import queue
 import time
-import types
-from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
 
-from glacier.code import import_code_ref, source_hash
-from glacier.config import AwsConfig, LocalConfig, StorageConfig
-from glacier.dag.model import PipelineDAG, TaskNode
-from glacier.errors import ConfigError, ExecutionError, GlacierError, TaskTimeoutError
-from glacier.io import CancelToken, StorageOptions, dataset_uri, stat_uri, storage_options
-from glacier.runner.history import History, TaskRecord
+from glacier.config import StorageConfig
+from glacier.dag.contract import CompiledPipeline
+from glacier.dag.model import TaskNode
+from glacier.errors import ExecutionError
+from glacier.io import storage_options
+from glacier.io.storage import describe_storage, resolve_storage
+from glacier.runner.frontier import Frontier
+from glacier.runner.history import History
 from glacier.runner.result import RunResult, TaskRun
-from glacier.runtime import core
-from glacier.runtime.event import TaskEvent, TaskResult
+from glacier.runner.task import Reporter, RunContext, TaskExecution, skipped
 
 
-class Reporter(Protocol):
-    """Progress hooks (called from worker threads)."""
-
-    def task_started(self, pipeline: str, task: str) -> None: ...
-    def task_retrying(self, pipeline: str, task: str, attempt: int, error: str) -> None: ...
-    def task_finished(self, pipeline: str, run: TaskRun) -> None: ...
+def _execute(context: RunContext, task: TaskNode) -> TaskRun:
+    return TaskExecution(context, task).run()  # built on the worker: it times from here
 
 
-def resolve_storage(pipeline_storage: StorageConfig, storage: StorageConfig | str | None) -> StorageConfig:
-    """``None``: the pipeline's storage if local, else ``./data`` on local disk;
-    ``"s3"``: the pipeline's AwsConfig; a config object: that."""
-    if storage is None:
-        return (
-            pipeline_storage if isinstance(pipeline_storage, LocalConfig) else LocalConfig(base_path="./data")
-        )
-    if storage == "s3":
-        if not isinstance(pipeline_storage, AwsConfig):
-            raise ConfigError(
-                "storage='s3' was asked for, but the pipeline's provider uses LocalConfig.",
-                fix="create the provider with Provider(config=AwsConfig(...)), or pass "
-                "storage=AwsConfig(...) explicitly.",
-            )
-        return pipeline_storage
-    if storage == "local":
-        return resolve_storage(pipeline_storage, None)
-    if isinstance(storage, AwsConfig | LocalConfig):
-        return storage
-    raise ConfigError(
-        f"run(storage={storage!r}) is not a storage.",
-        fix="pass None (local disk), 's3', LocalConfig(base_path=...) or AwsConfig(...).",
-    )
-
-
-def describe_storage(storage: StorageConfig) -> str:
-    if isinstance(storage, LocalConfig):
-        return f"local:{Path(storage.base_path).resolve()}"
-    return f"s3:{storage.endpoint_url or storage.region}"
-
-
-class PipelineRun:
-    """One execution of one pipeline (build with ``run_pipeline``)."""
-
-    def __init__(
-        self,
-        dag: PipelineDAG,
-        functions: Mapping[str, Callable[..., Any]],
-        storage: StorageConfig,
-        history: History,
-        *,
-        max_workers: int | None,
-        retry_delay: float,
-        reporter: Reporter | None,
-    ) -> None:
-        self.dag = dag
-        self.functions = functions
-        self.storage = storage
-        self.options: StorageOptions | None = storage_options(storage)
-        self.history = history
-        self.max_workers = max_workers or min(8, max(1, len(dag.tasks)))
-        self.retry_delay = retry_delay
-        self.reporter = reporter
-
-    # -- scheduling ------------------------------------------------------------------------
-    def run(self) -> RunResult:
-        started = time.perf_counter()
-        run_id = self.history.start_run(self.dag.name, describe_storage(self.storage))
-        result = RunResult(pipeline=self.dag.name, run_id=run_id, storage=describe_storage(self.storage))
-        deps = {t.name: set(self.dag.upstream_tasks(t.name)) for t in self.dag.tasks}
-        waiting = [t.name for t in self.dag.tasks]  # topological order
-        done: dict[str, TaskRun] = {}
-        blocked: set[str] = set()
-        running: dict[Future[TaskRun], str] = {}
-        with ThreadPoolExecutor(self.max_workers, thread_name_prefix=f"glacier-{self.dag.name}") as pool:
-            while waiting or running:
-                for name in list(waiting):
-                    if deps[name] & blocked:
-                        waiting.remove(name)
-                        blocked.add(name)
-                        done[name] = self._skipped(run_id, name)
-                    elif all(d in done for d in deps[name]):
-                        waiting.remove(name)
-                        running[pool.submit(self._run_task, run_id, self.dag.task(name))] = name
-                if not running:
-                    continue
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    name = running.pop(future)
-                    task_run = future.result()
-                    done[name] = task_run
-                    if task_run.status == "failed":
-                        blocked.add(name)
-        result.tasks = {t.name: done[t.name] for t in self.dag.tasks}
-        result.seconds = round(time.perf_counter() - started, 6)
-        failed = result.failed_task
-        result.status = "failed" if failed else "succeeded"
-        self.history.finish_run(run_id, result.status, result.seconds, failed.error if failed else None)
-        return result
-
-    def _skipped(self, run_id: str, name: str) -> TaskRun:
-        task = self.dag.task(name)
-        upstream = ", ".join(self.dag.upstream_tasks(name))
-        run = TaskRun(
-            name=name,
-            status="skipped",
-            output=self._uri(task.output),
-            error=f"not run: upstream task(s) {upstream} did not succeed",
-            started_at=time.time(),
-            finished_at=time.time(),
-        )
-        self._record(run_id, run, None, None, {}, {})
-        if self.reporter:
-            self.reporter.task_finished(self.dag.name, run)
-        return run
-
-    # -- one task --------------------------------------------------------------------------
-    def _uri(self, dataset_id: str) -> str:
-        return dataset_uri(self.dag.dataset(dataset_id), self.storage)
-
-    def _event(self, task: TaskNode, run_id: str) -> TaskEvent:
-        return TaskEvent.for_task(self.dag, task, lambda ds: dataset_uri(ds, self.storage), run_id)
-
-    def _run_task(self, run_id: str, task: TaskNode) -> TaskRun:
-        started_wall = time.time()
-        started = time.perf_counter()
-        if self.reporter:
-            self.reporter.task_started(self.dag.name, task.name)
-        event = self._event(task, run_id)
-        input_bytes: dict[str, int] = {}
-        fingerprints: dict[str, str] = {}
-        attempts = 0
-        key: str | None = None
-        try:
-            for param, location in event.inputs.items():
-                stored = stat_uri(location.uri, location.format, self.options)
-                dataset_id = task.inputs[param]
-                if stored is None:
-                    raise ExecutionError(
-                        f"Task '{task.name}' input '{param}' (dataset '{dataset_id}') does not exist at "
-                        f"'{location.uri}'.",
-                        task=task.name,
-                        fix="create the source data there, or run the pipeline that writes it first.",
-                    )
-                input_bytes[dataset_id] = stored.bytes
-                fingerprints[dataset_id] = stored.fingerprint
-            func = self._function(task)
-            key = cache_key(task, event, fingerprints, helpers_hash(func) if task.cache else "")
-            if task.cache:
-                hit = self._cache_hit(task, event, key)
-                if hit is not None:
-                    run = TaskRun(
-                        name=task.name,
-                        status="cached",
-                        output=event.output.uri,
-                        seconds=round(time.perf_counter() - started, 6),
-                        rows=hit.rows,
-                        bytes=hit.output_bytes,
-                        started_at=started_wall,
-                        finished_at=time.time(),
-                    )
-                    self._record(run_id, run, key, hit.output_fingerprint, input_bytes, fingerprints)
-                    return self._finish(run)
-            while True:
-                attempts += 1
-                try:
-                    outcome = self._attempt(task, event, func)
-                    break
-                except Exception as exc:
-                    if attempts > task.retries:
-                        raise
-                    if self.reporter:
-                        self.reporter.task_retrying(self.dag.name, task.name, attempts, str(exc))
-                    time.sleep(self.retry_delay * 2 ** (attempts - 1))
-            stored_out = stat_uri(event.output.uri, event.output.format, self.options)
-            run = TaskRun(
-                name=task.name,
-                status="succeeded",
-                output=event.output.uri,
-                seconds=round(time.perf_counter() - started, 6),
-                rows=outcome.rows,
-                bytes=outcome.bytes,
-                attempts=attempts,
-                started_at=started_wall,
-                finished_at=time.time(),
-            )
-            out_fp = stored_out.fingerprint if stored_out else None
-            self._record(run_id, run, key, out_fp, input_bytes, fingerprints)
-            return self._finish(run)
-        except Exception as exc:
-            message = exc.problem if isinstance(exc, GlacierError) else core.one_line(exc)
-            if attempts > 1:
-                message = f"{message} (after {attempts} attempts)"
-            run = TaskRun(
-                name=task.name,
-                status="failed",
-                output=event.output.uri,
-                seconds=round(time.perf_counter() - started, 6),
-                attempts=attempts,
-                error=message,
-                fix=exc.fix if isinstance(exc, GlacierError) else None,
-                started_at=started_wall,
-                finished_at=time.time(),
-            )
-            self._record(run_id, run, key, None, input_bytes, fingerprints)
-            return self._finish(run)
-
-    def _finish(self, run: TaskRun) -> TaskRun:
-        if self.reporter:
-            self.reporter.task_finished(self.dag.name, run)
-        return run
-
-    def _cache_hit(self, task: TaskNode, event: TaskEvent, key: str) -> TaskRecord | None:
-        last = self.history.last_success(self.dag.name, task.name)
-        if last is None or last.cache_key != key:
-            return None
-        stored = stat_uri(event.output.uri, event.output.format, self.options)
-        if stored is None or stored.fingerprint != last.output_fingerprint:
-            return None  # the output is gone or was changed by someone else
-        return last
-
-    def _function(self, task: TaskNode) -> Callable[..., Any]:
-        func = self.functions.get(task.name)
-        if func is not None:
-            return func
-        return import_code_ref(task.code_ref, task.name)
-
-    def _attempt(self, task: TaskNode, event: TaskEvent, func: Callable[..., Any]) -> TaskResult:
-        def execute(cancel: CancelToken | None) -> TaskResult:
-            if task.dataframe_api == "pyspark":
-                from glacier.runner.spark import execute_spark_task
-
-                return execute_spark_task(event, func, self.options, cancel=cancel)
-            return core.execute_task(event, func, self.options, cancel=cancel)
-
-        if task.timeout is None:
-            return execute(None)
-        # A thread cannot be killed: the attempt runs in a daemon thread; past the timeout we
-        # stop waiting and cancel its write, so nothing it computes is ever published.
-        cancel = CancelToken()
-        box: dict[str, Any] = {}
-        finished = threading.Event()
-
-        def target() -> None:
-            try:
-                box["result"] = execute(cancel)
-            except BaseException as exc:
-                box["error"] = exc
-            finally:
-                finished.set()
-
-        threading.Thread(target=target, name=f"glacier-task-{task.name}", daemon=True).start()
-        if not finished.wait(task.timeout):
-            cancel.cancel()
-            raise TaskTimeoutError(
-                f"Task '{task.name}' timed out after {task.timeout:g} s.",
-                task=task.name,
-                fix=f"raise timeout= on '{task.name}' or make it faster.",
-            )
-        if "error" in box:
-            raise box["error"]
-        result: TaskResult = box["result"]
-        return result
-
-    def _record(
-        self,
-        run_id: str,
-        run: TaskRun,
-        key: str | None,
-        output_fingerprint: str | None,
-        input_bytes: dict[str, int],
-        fingerprints: dict[str, str],
-    ) -> None:
-        self.history.record_task(
-            run_id,
-            self.dag.name,
-            TaskRecord(
-                task=run.name,
-                status=run.status,
-                attempts=run.attempts,
-                started_at=run.started_at,
-                seconds=run.seconds,
-                rows=run.rows,
-                output_bytes=run.bytes,
-                input_bytes=input_bytes,
-                output=run.output,
-                cache_key=key,
-                output_fingerprint=output_fingerprint,
-                input_fingerprints=fingerprints,
-                error=run.error,
-            ),
-        )
-
-
-def helpers_hash(func: Callable[..., Any]) -> str:
-    """A hash of the module-level functions ``func`` calls (transitively, same module), so
-    editing a helper invalidates the cache of the tasks that use it."""
-    digest = hashlib.sha256()
-    seen: set[int] = set()
-    stack = [getattr(func, "func", func)]
-    while stack:
-        current = stack.pop()
-        code = getattr(current, "__code__", None)
-        if code is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        names: set[str] = set()
-        codes = [code]
-        while codes:
-            c = codes.pop()
-            names.update(c.co_names)
-            codes.extend(const for const in c.co_consts if isinstance(const, types.CodeType))
-        module_globals = getattr(current, "__globals__", {})
-        for name in sorted(names):
-            helper = module_globals.get(name)
-            same_module = isinstance(helper, types.FunctionType) and helper.__module__ == current.__module__
-            if same_module and helper is not current and id(helper) not in seen:
-                assert isinstance(helper, types.FunctionType)
-                digest.update(name.encode() + source_hash(helper).encode())
-                stack.append(helper)
-    return digest.hexdigest()
-
-
-def cache_key(task: TaskNode, event: TaskEvent, fingerprints: dict[str, str], helpers: str = "") -> str:
-    """Changes when the task's code (or a helper it calls), config, inputs (content or
-    location) or output change."""
-    payload = {
-        "code": task.code_hash,
-        "helpers": helpers,
-        "config": task.config,
-        "api": task.dataframe_api,
-        "inputs": {
-            param: [loc.uri, loc.format.value, fingerprints[task.inputs[param]]]
-            for param, loc in sorted(event.inputs.items())
-        },
-        "output": [event.output.uri, event.output.format.value],
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+def _schedule(context: RunContext, max_workers: int) -> dict[str, TaskRun]:
+    """Run every task once its upstream tasks succeeded; returns each task's outcome."""
+    dag = context.dag
+    frontier = Frontier(dag)
+    outcomes: dict[str, TaskRun] = {}
+    completed: queue.SimpleQueue[Future[TaskRun]] = queue.SimpleQueue()
+    running = 0
+    with ThreadPoolExecutor(max_workers, thread_name_prefix=f"glacier-{dag.name}") as pool:
+        while True:
+            for name in frontier.ready():
+                future = pool.submit(_execute, context, dag.task(name))
+                future.add_done_callback(completed.put)
+                running += 1
+            if not running:
+                break
+            run = completed.get().result()
+            running -= 1
+            outcomes[run.name] = run
+            if run.status == "failed":
+                for name in frontier.failed(run.name):
+                    outcomes[name] = skipped(context, name)
+            else:
+                frontier.succeeded(run.name)
+    return outcomes
 
 
 def run_pipeline(
-    compiled: Any,
+    compiled: CompiledPipeline,
     *,
     storage: StorageConfig | str | None = None,
     state_dir: str | Path | None = None,
@@ -377,25 +68,16 @@ def run_pipeline(
     reporter: Reporter | None = None,
     raise_on_failure: bool = True,
 ) -> RunResult:
-    """Run a ``CompiledPipeline`` (its ``dag`` and ``functions``) on this machine.
+    """Run a compiled pipeline (its DAG, and its functions or their code references) here.
 
     ``storage``: None -> the pipeline's LocalConfig, or ``./data`` when it is AwsConfig;
     ``"s3"`` -> the pipeline's AwsConfig; a LocalConfig/AwsConfig -> that. Raises
     ``ExecutionError`` naming the failing task (the result is on ``error.result``)."""
-    dag: PipelineDAG = compiled.dag
-    functions: Mapping[str, Callable[..., Any]] = getattr(compiled, "functions", {}) or {}
+    dag = compiled.dag
     resolved = resolve_storage(dag.storage, storage)
     history = History(state_dir)
     try:
-        result = PipelineRun(
-            dag,
-            functions,
-            resolved,
-            history,
-            max_workers=max_workers,
-            retry_delay=retry_delay,
-            reporter=reporter,
-        ).run()
+        result = _run(compiled, resolved, history, max_workers, retry_delay, reporter)
     finally:
         history.close()
     failed = result.failed_task
@@ -409,4 +91,36 @@ def run_pipeline(
         )
         error.result = result  # type: ignore[attr-defined]
         raise error
+    return result
+
+
+def _run(
+    compiled: CompiledPipeline,
+    storage: StorageConfig,
+    history: History,
+    max_workers: int | None,
+    retry_delay: float,
+    reporter: Reporter | None,
+) -> RunResult:
+    dag = compiled.dag
+    started = time.perf_counter()
+    label = describe_storage(storage)
+    run_id = history.start_run(dag.name, label)
+    context = RunContext(
+        dag=dag,
+        functions=compiled.functions,
+        storage=storage,
+        options=storage_options(storage),
+        history=history,
+        run_id=run_id,
+        retry_delay=retry_delay,
+        reporter=reporter,
+    )
+    outcomes = _schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
+    result = RunResult(pipeline=dag.name, run_id=run_id, storage=label)
+    result.tasks = {t.name: outcomes[t.name] for t in dag.tasks}
+    result.seconds = round(time.perf_counter() - started, 6)
+    failed = result.failed_task
+    result.status = "failed" if failed else "succeeded"
+    history.finish_run(run_id, result.status, result.seconds, failed.error if failed else None)
     return result

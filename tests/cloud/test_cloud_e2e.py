@@ -168,7 +168,7 @@ def test_example_runs_through_the_entry_points(example: str, audited_s3: tuple[s
     endpoint, recorder = audited_s3
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     pipelines = load_pipelines(EXAMPLES / example).pipelines
-    planned = plan(str(EXAMPLES / example))
+    planned = plan(str(EXAMPLES / example), loader=load_pipelines)
     buckets = sorted({d.bucket for p in pipelines for d in p.dag.datasets})
     for bucket in buckets:
         s3.create_bucket(Bucket=bucket)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from glacier.cloud import CloudRunResult, run_cloud
-from glacier.dag.model import PipelineDAG
+from glacier.dag.contract import CompiledPipeline
 from glacier.deploy.naming import state_machine_name
 from glacier.dsl.discovery import load_pipelines
 from glacier.errors import DeploymentError, ExecutionError
@@ -16,8 +16,8 @@ EXAMPLE = "examples/seed_000/core_single_source.py"  # etl_pipeline: clean -> ag
 
 
 @pytest.fixture(scope="module")
-def dag() -> PipelineDAG:
-    return load_pipelines(EXAMPLE).pipelines[0].dag
+def pipeline() -> CompiledPipeline:
+    return load_pipelines(EXAMPLE).pipelines[0]
 
 
 def _task_state(resource: str, parameters: dict[str, Any], *, next_state: str | None) -> dict[str, Any]:
@@ -60,10 +60,14 @@ def _lambda_second(aws: Any) -> dict[str, Any]:
     )
 
 
-def test_success_found_by_deterministic_name(dag: PipelineDAG, aws: Any, sfn_interpreter: str) -> None:
-    _machine(aws, state_machine_name(dag.name), _lambda_second(aws))
+def test_success_found_by_deterministic_name(
+    pipeline: CompiledPipeline, aws: Any, sfn_interpreter: str
+) -> None:
+    _machine(aws, state_machine_name(pipeline.name), _lambda_second(aws))
     lines: list[str] = []
-    result = run_cloud(dag, endpoint_url=sfn_interpreter, poll_seconds=0.05, timeout=30, echo=lines.append)
+    result = run_cloud(
+        pipeline, endpoint_url=sfn_interpreter, poll_seconds=0.05, timeout=30, echo=lines.append
+    )
     assert isinstance(result, CloudRunResult)
     assert result.status == "SUCCEEDED"
     assert [(s.name, s.status) for s in result.states] == [("clean", "succeeded"), ("aggregate", "succeeded")]
@@ -76,7 +80,7 @@ def test_success_found_by_deterministic_name(dag: PipelineDAG, aws: Any, sfn_int
 
 
 def test_failure_names_the_failing_state_and_its_error(
-    dag: PipelineDAG, aws: Any, sfn_interpreter: str
+    pipeline: CompiledPipeline, aws: Any, sfn_interpreter: str
 ) -> None:
     # The second state runs a Glue job that does not exist: a real failure in the interpreter,
     # caught into the Fail state, whose error/cause become the execution's.
@@ -87,7 +91,7 @@ def test_failure_names_the_failing_state_and_its_error(
     lines: list[str] = []
     with pytest.raises(ExecutionError) as caught:
         run_cloud(
-            dag,
+            pipeline,
             state_machine_arn=arn,
             endpoint_url=sfn_interpreter,
             poll_seconds=0.05,
@@ -103,20 +107,29 @@ def test_failure_names_the_failing_state_and_its_error(
     assert any("ok  clean" in line for line in lines)
 
 
-def test_no_wait_returns_the_execution_arn(dag: PipelineDAG, aws: Any, sfn_interpreter: str) -> None:
+def test_no_wait_returns_the_execution_arn(
+    pipeline: CompiledPipeline, aws: Any, sfn_interpreter: str
+) -> None:
     arn = _machine(aws, "glacier-test-nowait", _lambda_second(aws))
-    execution = run_cloud(dag, state_machine_arn=arn, endpoint_url=sfn_interpreter, wait=False, echo=None)
+    execution = run_cloud(
+        pipeline, state_machine_arn=arn, endpoint_url=sfn_interpreter, wait=False, echo=None
+    )
     assert isinstance(execution, str) and execution.startswith("arn:aws:states:us-east-1:")
     described = aws.sfn.describe_execution(executionArn=execution)
     assert described["stateMachineArn"] == arn
 
 
-def test_timeout_while_waiting(dag: PipelineDAG, aws: Any, sfn_interpreter: str) -> None:
+def test_timeout_while_waiting(pipeline: CompiledPipeline, aws: Any, sfn_interpreter: str) -> None:
     slow = {"Type": "Wait", "Seconds": 30, "End": True}
     arn = _machine(aws, "glacier-test-slow", slow)
     with pytest.raises(ExecutionError, match=r"still running after 0\.3 s"):
         run_cloud(
-            dag, state_machine_arn=arn, endpoint_url=sfn_interpreter, poll_seconds=0.1, timeout=0.3, echo=None
+            pipeline,
+            state_machine_arn=arn,
+            endpoint_url=sfn_interpreter,
+            poll_seconds=0.1,
+            timeout=0.3,
+            echo=None,
         )
     running = aws.sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
     assert len(running) == 1
@@ -124,7 +137,7 @@ def test_timeout_while_waiting(dag: PipelineDAG, aws: Any, sfn_interpreter: str)
 
 
 def test_not_deployed_is_a_clear_error(moto_endpoint: str) -> None:
-    missing = load_pipelines("examples/seed_000/example1_simple_etl.py").pipelines[0].dag
+    missing = load_pipelines("examples/seed_000/example1_simple_etl.py").pipelines[0]
     with pytest.raises(
         DeploymentError, match="'simple_etl' has no deployed state machine named 'simple_etl-sfn'"
     ):

@@ -11,8 +11,10 @@ from pathlib import Path
 from glacier.config import AwsConfig, LambdaConfig
 from glacier.dag.build import DatasetRef, StepSpec, build_dag
 from glacier.dag.model import ExecutorSpec, PipelineDAG, TaskDefinition
+from glacier.deploy import plan as deploy_plan
 from glacier.deploy.component import DeployOptions
-from glacier.deploy.plan import PlanResult, plan
+from glacier.deploy.plan import PlanResult
+from glacier.dsl import load_pipelines
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(
@@ -21,6 +23,12 @@ EXAMPLES = sorted(
     for p in (REPO / "examples").glob(pattern)
 )
 COMPONENT = "glacier:aws:PipelineDeployment"
+DATA_BUCKETS = "glacier:aws:DataBuckets"
+
+
+def plan(path: str, *, pipeline: str | None = None, options: DeployOptions | None = None) -> PlanResult:
+    """``glacier.deploy.plan.plan`` with the loader the CLI passes (the DSL's)."""
+    return deploy_plan.plan(path, loader=load_pipelines, pipeline=pipeline, options=options)
 
 
 @cache

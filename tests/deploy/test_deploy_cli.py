@@ -39,7 +39,7 @@ def test_plan_text_lists_type_name_parent() -> None:
     assert (
         "+ aws:lambda/function:Function  sales_join-summarize-function  (parent: sales_join)" in result.stdout
     )
-    assert "28 resources" in result.stdout
+    assert "29 resources" in result.stdout  # 28 + the program's DataBuckets component
 
 
 def test_plan_selects_one_pipeline() -> None:
@@ -131,3 +131,14 @@ def test_config_paths_are_relative_to_the_project_root() -> None:
     assert _names('["a.py", "b.py"]') == ("a.py", "b.py")
     assert _names("a.py, b.py") == ("a.py", "b.py")
     assert _names(None) == ()
+
+
+def test_generated_projects_run_the_one_pulumi_program(tmp_path: Path) -> None:
+    """``glacier init`` and ``run(mode="generate")`` copy pulumi_programs/__main__.py itself."""
+    from glacier.deploy.generate import program_text
+
+    program = (REPO / "pulumi_programs" / "__main__.py").read_bytes()
+    assert program_text() == program
+    result = runner.invoke(app, ["init", str(tmp_path / "proj")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "proj" / "__main__.py").read_bytes() == program

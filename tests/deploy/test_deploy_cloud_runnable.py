@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from deploy_helpers import plan
 
-from glacier.deploy.plan import plan
 from glacier.errors import DeploymentError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,12 +9,21 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from deploy_helpers import COMPONENT, CONFIGURED, EXAMPLES, REPO, example_plan, write_project
+from deploy_helpers import (
+    COMPONENT,
+    CONFIGURED,
+    DATA_BUCKETS,
+    EXAMPLES,
+    REPO,
+    example_plan,
+    plan,
+    write_project,
+)
 
 from glacier.config import SparkConfig
 from glacier.deploy import naming
 from glacier.deploy.component import DeployOptions
-from glacier.deploy.plan import PlanResult, plan
+from glacier.deploy.plan import PlanResult
 from glacier.dsl.discovery import load_pipelines
 
 BUCKET_KINDS = (
@@ -51,6 +60,7 @@ def expected_types(path: str) -> Counter[str]:
         for kind in ROLE_KINDS:
             expected[kind] += len(dag.tasks) + 1  # + the state machine's
         expected["aws:sfn/stateMachine:StateMachine"] += 1
+    expected[DATA_BUCKETS] = 1 if declared else 0  # the program's shared data buckets
     return expected
 
 
@@ -63,9 +73,9 @@ def test_resource_set_of_each_example(path: str) -> None:
 @pytest.mark.parametrize("path", EXAMPLES)
 def test_every_child_is_parented_and_prefixed(path: str) -> None:
     result = example_plan(path)
-    components = {r.name for r in result.resources if r.type == COMPONENT}
+    components = {r.name for r in result.resources if r.type in (COMPONENT, DATA_BUCKETS)}
     for r in result.resources:
-        if r.type == COMPONENT:
+        if r.type in (COMPONENT, DATA_BUCKETS):
             assert r.parent is None
             continue
         assert r.parent in components, r.name
@@ -105,11 +115,13 @@ def test_component_registers_outputs_last(tmp_path: Path) -> None:
             modules=(str(REPO / "examples/seed_000/example3_join.py"),),
             options=DeployOptions(build_layer=False),
         )
-        result = plan_module.run_under_mocks(lambda: declare(config))
+        result = plan_module.run_under_mocks(lambda: declare(config, load_pipelines))
     finally:
         plan_module._RecordingMonitor.RegisterResourceOutputs = original  # type: ignore[method-assign]
-    assert set(monitor_outputs) == {"join_step1", "join_step2", "summarize"}
-    assert monitor_outputs == result.outputs
+    assert set(monitor_outputs) == {"join_step1", "join_step2", "summarize", "data-buckets"}
+    pipelines = {name: out for name, out in monitor_outputs.items() if name != "data-buckets"}
+    assert pipelines == result.outputs
+    assert monitor_outputs["data-buckets"] == {"buckets": {"data": "data"}}
 
 
 def test_plan_is_deterministic() -> None:
@@ -139,7 +151,7 @@ def test_shared_bucket_declared_once_and_pipelines_do_not_collide() -> None:
 
 def test_managed_bucket_is_private_encrypted_versioned_tls_only() -> None:
     result = example_plan("examples/seed_000/example1_simple_etl.py")
-    prefix = "simple_etl-bucket-data"
+    prefix = "data-buckets-data"
     assert result.get(prefix).inputs["bucket"] == "data"
     block = result.get(f"{prefix}-public-access-block").inputs
     assert all(

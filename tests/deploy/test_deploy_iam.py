@@ -10,12 +10,12 @@ from typing import Any
 
 import parliament
 import pytest
-from deploy_helpers import CONFIGURED, EXAMPLES, REPO, example_plan, write_project
+from deploy_helpers import CONFIGURED, EXAMPLES, REPO, example_plan, plan, write_project
 from parliament import analyze_policy_string
 
 from glacier.deploy import iam, naming
 from glacier.deploy.component import DeployOptions
-from glacier.deploy.plan import PlanResult, plan
+from glacier.deploy.plan import PlanResult
 from glacier.dsl.discovery import load_pipelines
 
 SEVERITIES = ["MUTE", "INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"]

@@ -1,0 +1,192 @@
+"""S3 buckets: a private bucket (public access blocked, encrypted, versioned, TLS only), and
+the program's managed data buckets, declared once for every pipeline that uses them.
+
+A data bucket's logical name depends only on its own name (``data-buckets-<bucket>`` under
+the ``glacier:aws:DataBuckets`` component), so its URN is the same whichever pipelines a
+stack selects and in whatever order they come. Stacks made before this layout had each data
+bucket as ``<pipeline>-bucket-<bucket>`` under the first pipeline's component: aliases name
+those, so such a stack keeps its buckets (and their data) instead of replacing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from glacier.dag.model import PipelineDAG
+from glacier.deploy import iam, naming
+from glacier.deploy.options import DeployOptions, deploy_region, deploy_tags
+from glacier.errors import DeploymentError
+
+DATA_BUCKETS_TYPE = "glacier:aws:DataBuckets"
+DATA_BUCKETS_NAME = "data-buckets"
+# The token of the per-pipeline component (glacier.deploy.component), needed here to name
+# the component that owned a data bucket in stacks made by earlier versions.
+PIPELINE_TYPE = "glacier:aws:PipelineDeployment"
+_SETTINGS = ("public-access-block", "encryption", "versioning", "tls-only")
+
+
+@dataclass(frozen=True)
+class EarlierName:
+    """Where a resource lived before: its logical name and its parent component's."""
+
+    label: str
+    parent: str
+
+
+def private_bucket(
+    parent: pulumi.Resource,
+    label: str,
+    bucket_name: str,
+    *,
+    region: str,
+    tags: Mapping[str, str],
+    earlier: Sequence[EarlierName] = (),
+) -> aws.s3.Bucket:
+    """A bucket plus its four settings, named ``label`` and ``label-<setting>``."""
+
+    def opts(*suffix: str) -> pulumi.ResourceOptions:
+        aliases = [
+            pulumi.Alias(
+                name=naming.logical(e.label, *suffix),
+                parent=pulumi.create_urn(e.parent, PIPELINE_TYPE),
+            )
+            for e in earlier
+        ]
+        return pulumi.ResourceOptions(parent=parent, aliases=aliases or None)
+
+    partition = naming.partition_for(region)
+    bucket = aws.s3.Bucket(label, bucket=bucket_name, region=region, tags=dict(tags), opts=opts())
+    block, encryption, versioning, tls_only = _SETTINGS
+    aws.s3.BucketPublicAccessBlock(
+        naming.logical(label, block),
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        region=region,
+        opts=opts(block),
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        naming.logical(label, encryption),
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+        region=region,
+        opts=opts(encryption),
+    )
+    aws.s3.BucketVersioning(
+        naming.logical(label, versioning),
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        region=region,
+        opts=opts(versioning),
+    )
+    aws.s3.BucketPolicy(
+        naming.logical(label, tls_only),
+        bucket=bucket.id,
+        policy=iam.dumps(iam.tls_only_bucket_policy(iam.Arns(partition, region, ""), bucket_name)),
+        region=region,
+        opts=opts(tls_only),
+    )
+    return bucket
+
+
+@dataclass(frozen=True)
+class DataBucket:
+    """One managed data bucket: where it is, its tags, and the pipelines whose component
+    could have owned it in a stack made by an earlier version (for aliases)."""
+
+    name: str
+    region: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    earlier_owners: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataBucketsArgs:
+    buckets: tuple[DataBucket, ...]
+
+    @classmethod
+    def for_pipelines(
+        cls,
+        deployed: Sequence[PipelineDAG],
+        options: DeployOptions,
+        *,
+        known: Sequence[PipelineDAG] = (),
+    ) -> DataBucketsArgs:
+        """The managed buckets the ``deployed`` pipelines use. ``known`` (default: the
+        deployed ones) are every pipeline the program loaded, selected or not: any of them
+        that uses a bucket may have owned it in an earlier stack."""
+        everyone = list(known) or list(deployed)
+        buckets: list[DataBucket] = []
+        for name in sorted({ds.bucket for dag in deployed for ds in dag.datasets if ds.managed}):
+            users = [dag for dag in deployed if _uses(dag, name)]
+            owners = tuple(dict.fromkeys(dag.name for dag in everyone if _uses(dag, name)))
+            buckets.append(
+                DataBucket(name, _one_region(name, users, options), _one_tags(name, users, options), owners)
+            )
+        return cls(buckets=tuple(buckets))
+
+
+def _uses(dag: PipelineDAG, bucket: str) -> bool:
+    return any(ds.managed and ds.bucket == bucket for ds in dag.datasets)
+
+
+def _one_region(bucket: str, users: Sequence[PipelineDAG], options: DeployOptions) -> str:
+    regions = {dag.name: deploy_region(dag, options) for dag in users}
+    if len(set(regions.values())) > 1:
+        listed = ", ".join(f"'{p}' in {r}" for p, r in sorted(regions.items()))
+        raise DeploymentError(
+            f"Bucket '{bucket}' is used by pipelines in different regions ({listed}).",
+            fix="create every pipeline that shares a bucket from one AwsConfig region, or set "
+            "glacier:region for the stack.",
+        )
+    return next(iter(regions.values()))
+
+
+def _one_tags(bucket: str, users: Sequence[PipelineDAG], options: DeployOptions) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for dag in sorted(users, key=lambda d: d.name):
+        for key, value in deploy_tags(dag, options).items():
+            if tags.setdefault(key, value) != value:
+                raise DeploymentError(
+                    f"Bucket '{bucket}' gets tag '{key}' = '{tags[key]}' from one pipeline and "
+                    f"'{value}' from pipeline '{dag.name}'.",
+                    fix="give the AwsConfig of every pipeline that shares a bucket the same tags.",
+                )
+    return dict(sorted(tags.items()))
+
+
+class DataBuckets(pulumi.ComponentResource):
+    """The program's managed data buckets, each declared once, named by its bucket name."""
+
+    buckets: dict[str, aws.s3.Bucket]
+
+    def __init__(self, name: str, args: DataBucketsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(DATA_BUCKETS_TYPE, name, None, opts)
+        self.buckets = {
+            spec.name: private_bucket(
+                self,
+                naming.logical(name, spec.name),
+                spec.name,
+                region=spec.region,
+                tags=spec.tags,
+                earlier=[
+                    EarlierName(naming.logical(owner, "bucket", spec.name), owner)
+                    for owner in spec.earlier_owners
+                ],
+            )
+            for spec in args.buckets
+        }
+        self.register_outputs({"buckets": {n: b.bucket for n, b in sorted(self.buckets.items())}})

@@ -1,0 +1,127 @@
+"""The pipeline component's orchestration: the Step Functions state machine that runs every
+task after its inputs exist (with its role and log group), and the optional schedule."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from glacier.config import SparkConfig
+from glacier.deploy import asl, iam, naming
+from glacier.deploy.compute import ComputeLayer
+
+# EMR Serverless task -> (application id, execution role ARN), known once they are created.
+EmrIds = Mapping[str, tuple[str, str]]
+
+
+class OrchestrationLayer(ComputeLayer):
+    state_machine: aws.sfn.StateMachine
+
+    def _orchestration(self, data_buckets: list[pulumi.Resource]) -> None:
+        self.state_machine = self._state_machine(data_buckets)
+        if self.options.schedule:
+            self._schedule(self.options.schedule)
+
+    def _targets(self, emr: EmrIds) -> dict[str, asl.Target]:
+        targets: dict[str, asl.Target] = {}
+        for task in self.dag.tasks:
+            config = task.executor.config
+            if task.name in self.function_resources:
+                targets[task.name] = asl.LambdaTarget(naming.function_name(self.dag.name, task.name))
+            elif task.name in self.job_resources:
+                targets[task.name] = asl.GlueTarget(naming.glue_job_name(self.dag.name, task.name))
+            else:
+                assert isinstance(config, SparkConfig)
+                app_id, role_arn = emr[task.name]
+                targets[task.name] = asl.EmrTarget(
+                    application_id=app_id,
+                    execution_role_arn=role_arn,
+                    entry_point=self._s3(self.entry_key),
+                    spark_submit_parameters=self._emr_submit_parameters(config),
+                )
+        return targets
+
+    def _with_emr_ids(self, render: Callable[[str, EmrIds], str]) -> pulumi.Output[str]:
+        """``render(account, emr ids)`` once the account and every EMR application's id and
+        role ARN are known (they are created by AWS, unlike every other name here)."""
+        tasks = sorted(self.emr_resources)
+        ids = [self.emr_resources[t][0].id for t in tasks]
+        roles = [self.emr_resources[t][1].arn for t in tasks]
+
+        def apply(values: list[Any]) -> str:
+            account, rest = values[0], values[1:]
+            return render(account, {t: (rest[i], rest[len(tasks) + i]) for i, t in enumerate(tasks)})
+
+        return pulumi.Output.all(self.account, *ids, *roles).apply(apply)
+
+    def _definition(self) -> pulumi.Input[str]:
+        if not self.emr_resources:
+            # Known at preview time: names are deterministic.
+            return asl.dumps(asl.build_definition(self.dag, self._targets({})))
+        return self._with_emr_ids(
+            lambda _, emr: asl.dumps(asl.build_definition(self.dag, self._targets(emr)))
+        )
+
+    def _state_machine_policy(self) -> pulumi.Output[str]:
+        functions = [naming.function_name(self.dag.name, t) for t in sorted(self.function_resources)]
+        jobs = [naming.glue_job_name(self.dag.name, t) for t in sorted(self.job_resources)]
+
+        def render(account: str, emr: EmrIds) -> str:
+            emr_jobs = [iam.EmrJob(app_id, role_arn) for app_id, role_arn in emr.values()]
+            policy = iam.state_machine_policy(
+                self._arns(account), functions=functions, glue_jobs=jobs, emr_jobs=emr_jobs
+            )
+            return iam.dumps(policy)
+
+        return self._with_emr_ids(render)
+
+    def _state_machine(self, data_buckets: list[pulumi.Resource]) -> aws.sfn.StateMachine:
+        name = naming.state_machine_name(self.dag.name)
+        log_group = self._log_group("sfn", naming.state_machine_log_group(name))
+        role, policy = self._role(
+            "sfn",
+            naming.state_machine_role_name(self.dag.name),
+            "states.amazonaws.com",
+            self._state_machine_policy(),
+        )
+        # A run may start once the data buckets exist, as well as every function and job.
+        depends = [policy, *self.function_resources.values(), *self.job_resources.values(), *data_buckets]
+        return aws.sfn.StateMachine(
+            self._child("sfn"),
+            name=name,
+            type="STANDARD",
+            role_arn=role.arn,
+            definition=self._definition(),
+            logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
+                level="ALL",
+                include_execution_data=False,
+                log_destination=log_group.arn.apply(lambda arn: f"{arn}:*"),
+            ),
+            region=self.region,
+            tags=self.tags,
+            opts=self._opts(*depends),
+        )
+
+    def _schedule(self, expression: str) -> aws.scheduler.Schedule:
+        sm_name = naming.state_machine_name(self.dag.name)
+        role, policy = self._role(
+            "schedule",
+            naming.scheduler_role_name(self.dag.name),
+            "scheduler.amazonaws.com",
+            self.account.apply(lambda a: iam.dumps(iam.scheduler_policy(self._arns(a), sm_name))),
+        )
+        return aws.scheduler.Schedule(
+            self._child("schedule"),
+            name=naming.physical(self.dag.name, "schedule", limit=64),
+            schedule_expression=expression,
+            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+            target=aws.scheduler.ScheduleTargetArgs(
+                arn=self.state_machine.arn, role_arn=role.arn, input=json.dumps({"trigger": "schedule"})
+            ),
+            region=self.region,
+            opts=self._opts(policy),
+        )

@@ -1,0 +1,189 @@
+"""One task of one local run: check its inputs exist, consult the cache, make its attempts
+(retries with backoff), and record the outcome in the run history."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from glacier.code import import_code_ref
+from glacier.config import StorageConfig
+from glacier.dag.model import PipelineDAG, TaskNode
+from glacier.errors import ExecutionError, GlacierError
+from glacier.io import StorageOptions, dataset_uri, stat_uri
+from glacier.runner.attempt import attempt
+from glacier.runner.cache import cache_hit, cache_key, helpers_hash
+from glacier.runner.history import History, TaskRecord
+from glacier.runner.result import TaskRun, TaskStatus
+from glacier.runtime import core
+from glacier.runtime.event import TaskEvent, TaskResult
+
+
+class Reporter(Protocol):
+    """Progress hooks (called from worker threads)."""
+
+    def task_started(self, pipeline: str, task: str) -> None: ...
+    def task_retrying(self, pipeline: str, task: str, attempt: int, error: str) -> None: ...
+    def task_finished(self, pipeline: str, run: TaskRun) -> None: ...
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every task of one run shares."""
+
+    dag: PipelineDAG
+    functions: Mapping[str, Callable[..., Any]]
+    storage: StorageConfig
+    options: StorageOptions | None
+    history: History
+    run_id: str
+    retry_delay: float
+    reporter: Reporter | None
+
+    def uri(self, dataset_id: str) -> str:
+        return dataset_uri(self.dag.dataset(dataset_id), self.storage)
+
+    def event(self, task: TaskNode) -> TaskEvent:
+        return TaskEvent.for_task(self.dag, task, lambda ds: dataset_uri(ds, self.storage), self.run_id)
+
+    def function(self, task: TaskNode) -> Callable[..., Any]:
+        func = self.functions.get(task.name)
+        return func if func is not None else import_code_ref(task.code_ref, task.name)
+
+    def finished(self, run: TaskRun, record: TaskRecord) -> TaskRun:
+        self.history.record_task(self.run_id, self.dag.name, record)
+        if self.reporter:
+            self.reporter.task_finished(self.dag.name, run)
+        return run
+
+
+class TaskExecution:
+    """Runs one task once it is ready; ``run()`` never raises: a failure is a failed TaskRun."""
+
+    def __init__(self, context: RunContext, task: TaskNode) -> None:
+        self.context = context
+        self.task = task
+        self.event = context.event(task)
+        self.started_wall = time.time()
+        self.started = time.perf_counter()
+        self.input_bytes: dict[str, int] = {}
+        self.fingerprints: dict[str, str] = {}
+        self.attempts = 0
+        self.key: str | None = None
+
+    def run(self) -> TaskRun:
+        context, task = self.context, self.task
+        if context.reporter:
+            context.reporter.task_started(context.dag.name, task.name)
+        try:
+            self._stat_inputs()
+            func = context.function(task)
+            self.key = cache_key(
+                task, self.event, self.fingerprints, helpers_hash(func) if task.cache else ""
+            )
+            if task.cache:
+                hit = cache_hit(
+                    context.history, context.dag.name, task, self.event, self.key, context.options
+                )
+                if hit is not None:
+                    cached = self._task_run("cached", rows=hit.rows, bytes=hit.output_bytes)
+                    return self._finish(cached, hit.output_fingerprint)
+            outcome = self._attempts(func)
+            stored = stat_uri(self.event.output.uri, self.event.output.format, context.options)
+            run = self._task_run("succeeded", rows=outcome.rows, bytes=outcome.bytes, attempts=self.attempts)
+            return self._finish(run, stored.fingerprint if stored else None)
+        except Exception as exc:
+            return self._finish(self._failed(exc), None)
+
+    def _stat_inputs(self) -> None:
+        """Every input must exist; its size and fingerprint feed the cache key and history."""
+        for param, location in self.event.inputs.items():
+            stored = stat_uri(location.uri, location.format, self.context.options)
+            dataset_id = self.task.inputs[param]
+            if stored is None:
+                raise ExecutionError(
+                    f"Task '{self.task.name}' input '{param}' (dataset '{dataset_id}') does not exist at "
+                    f"'{location.uri}'.",
+                    task=self.task.name,
+                    fix="create the source data there, or run the pipeline that writes it first.",
+                )
+            self.input_bytes[dataset_id] = stored.bytes
+            self.fingerprints[dataset_id] = stored.fingerprint
+
+    def _attempts(self, func: Callable[..., Any]) -> TaskResult:
+        """Attempt until success or ``retries`` are spent, backing off exponentially."""
+        context, task = self.context, self.task
+        while True:
+            self.attempts += 1
+            try:
+                return attempt(task, self.event, func, context.options)
+            except Exception as exc:
+                if self.attempts > task.retries:
+                    raise
+                if context.reporter:
+                    context.reporter.task_retrying(context.dag.name, task.name, self.attempts, str(exc))
+                time.sleep(context.retry_delay * 2 ** (self.attempts - 1))
+
+    def _failed(self, exc: Exception) -> TaskRun:
+        message = exc.problem if isinstance(exc, GlacierError) else core.one_line(exc)
+        if self.attempts > 1:
+            message = f"{message} (after {self.attempts} attempts)"
+        fix = exc.fix if isinstance(exc, GlacierError) else None
+        return self._task_run("failed", attempts=self.attempts, error=message, fix=fix)
+
+    def _task_run(self, status: TaskStatus, **figures: Any) -> TaskRun:
+        return TaskRun(
+            name=self.task.name,
+            status=status,
+            output=self.event.output.uri,
+            seconds=round(time.perf_counter() - self.started, 6),
+            started_at=self.started_wall,
+            finished_at=time.time(),
+            **figures,
+        )
+
+    def _finish(self, run: TaskRun, output_fingerprint: str | None) -> TaskRun:
+        return self.context.finished(
+            run, task_record(run, self.key, output_fingerprint, self.input_bytes, self.fingerprints)
+        )
+
+
+def skipped(context: RunContext, name: str) -> TaskRun:
+    """The record of a task that did not run because a task upstream of it failed."""
+    upstream = ", ".join(context.dag.upstream_tasks(name))
+    now = time.time()
+    run = TaskRun(
+        name=name,
+        status="skipped",
+        output=context.uri(context.dag.task(name).output),
+        error=f"not run: upstream task(s) {upstream} did not succeed",
+        started_at=now,
+        finished_at=now,
+    )
+    return context.finished(run, task_record(run, None, None, {}, {}))
+
+
+def task_record(
+    run: TaskRun,
+    key: str | None,
+    output_fingerprint: str | None,
+    input_bytes: dict[str, int],
+    fingerprints: dict[str, str],
+) -> TaskRecord:
+    return TaskRecord(
+        task=run.name,
+        status=run.status,
+        attempts=run.attempts,
+        started_at=run.started_at,
+        seconds=run.seconds,
+        rows=run.rows,
+        output_bytes=run.bytes,
+        input_bytes=input_bytes,
+        output=run.output,
+        cache_key=key,
+        output_fingerprint=output_fingerprint,
+        input_fingerprints=fingerprints,
+        error=run.error,
+    )

@@ -240,3 +240,34 @@ def test_dag_json_is_identical_across_processes_and_hash_seeds() -> None:
     ]
     assert outputs[0] == outputs[1]
     assert outputs[0].count('"name":') >= 4
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["abc", "data-lake", "my.bucket.2024", "a" * 63, "xn-abc", "sthree", "x-s3alias-not", "b.mrap1", "1data"],
+)
+def test_bucket_names_s3_accepts_pass(name: str) -> None:
+    assert provider.bucket(name, "raw.parquet").bucket == name
+
+
+def test_neighbouring_datasets_do_not_overlap() -> None:
+    raw, rep = provider.bucket("lake", "raw.parquet"), provider.bucket("lake", "rep/")
+    near = [provider.bucket("lake", p) for p in ("report.parquet", "rep2/", "rep_summary.parquet")]
+    elsewhere = provider.bucket("other-lake", "rep/summary.parquet")
+    head = raw.transform(extract).to(rep)
+    for i, target in enumerate((*near, elsewhere)):
+        head = head.transform(local.task(name=f"hop_{i}")(lambda df: df)).to(target)
+    assert len(head.to_dag().datasets) == 6
+
+
+def test_a_dag_document_with_overlapping_datasets_is_refused() -> None:
+    from glacier.errors import DefinitionError
+
+    raw, rep = provider.bucket("lake", "raw.parquet"), provider.bucket("lake", "rep/")
+    doc = raw.transform(extract).to(rep).to_dag().model_dump(mode="json")
+    doc["datasets"][1]["id"] = doc["tasks"][0]["output"] = "lake/raw.parquet/x.parquet"
+    doc["datasets"][1].update(path="raw.parquet/x.parquet", format="parquet")
+    with pytest.raises(
+        DefinitionError, match=r"'lake/raw.parquet/x.parquet' is under dataset 'lake/raw.parquet'"
+    ):
+        PipelineDAG.model_validate(doc)

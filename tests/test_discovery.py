@@ -209,3 +209,97 @@ def test_a_failed_load_leaves_no_half_module_behind(tmp_path: Path) -> None:
     with pytest.raises(DiscoveryError, match="RuntimeError: boom"):
         load_pipelines(path)
     assert "broken_discovery_mod" not in sys.modules
+
+
+# ---- pipelines held in module-level lists, tuples, sets and dicts ------------------------------
+LOOP_MODULE = """
+import polars as pl
+from glacier import Pipeline, Provider
+from glacier.config import LocalConfig
+
+provider = Provider(config=LocalConfig(base_path={base!r}))
+ex = provider.local()
+
+@ex.task()
+def clean(df: pl.LazyFrame) -> pl.LazyFrame:
+    return df.filter(pl.col("amount") > 0).with_columns(pl.col("amount") * 10)
+
+@ex.task()
+def total(df: pl.LazyFrame) -> pl.LazyFrame:
+    return df.select(pl.col("amount").sum())
+
+TABLES = ("orders", "refunds", "returns")
+# One pipeline per table, built in a loop and kept only in a list ...
+loads = [
+    Pipeline(name=f"load_{{t}}")
+    .source(provider.bucket("raw", f"{{t}}.csv"))
+    .transform(clean)
+    .to(provider.bucket("lake", f"clean/{{t}}.parquet"))
+    for t in TABLES
+]
+# ... and a chain per table kept only in a dict: named after the dict and the key.
+totals = {{
+    t: provider.bucket("lake", f"clean/{{t}}.parquet")
+    .transform(total)
+    .to(provider.bucket("lake", f"totals/{{t}}.parquet"))
+    for t in TABLES
+}}
+everything = (loads, list(totals.values()))   # the same objects again: listed once
+"""
+
+
+def test_pipelines_built_in_a_loop_and_kept_in_containers_are_found_and_run(tmp_path: Path) -> None:
+    import polars as pl
+
+    from glacier.runner import run_pipeline
+
+    base = tmp_path / "data"
+    (base / "raw").mkdir(parents=True)
+    amounts = {"orders": [5, -1, 7], "refunds": [2, 3, -4], "returns": [1, 1, 1]}
+    for table, values in amounts.items():
+        pl.DataFrame({"amount": values}).write_csv(base / "raw" / f"{table}.csv")
+    path = tmp_path / "loop_pipes.py"
+    path.write_text(LOOP_MODULE.format(base=str(base)))
+
+    module = load_pipelines(path)
+    found = [p.name for p in module.pipelines]
+    assert found == [
+        "load_orders",
+        "load_refunds",
+        "load_returns",
+        "totals_orders",
+        "totals_refunds",
+        "totals_returns",
+    ]
+    for compiled in module.pipelines:
+        run_pipeline(compiled, state_dir=tmp_path / ".glacier")
+    for table, values in amounts.items():
+        clean = pl.read_parquet(base / "lake" / "clean" / f"{table}.parquet")
+        assert clean["amount"].to_list() == [10 * v for v in values if v > 0]
+        summed = pl.read_parquet(base / "lake" / "totals" / f"{table}.parquet")
+        assert summed["amount"].to_list() == [sum(10 * v for v in values if v > 0)]
+
+
+def test_pipelines_in_containers_keep_the_contained_chain_rule_and_default_names(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        first = raw.transform(a).to(x)                      # contained in the chain below
+        chains = (first.transform(b).to(y), z.transform(c).to(w))
+        u, v = provider.bucket("data", "u.parquet"), provider.bucket("data", "v.parquet")
+        named = {"daily": Pipeline(name="nightly").source(y).transform(c).to(u)}
+        in_sets = {frozenset({raw.transform(b).to(v).with_name("in_a_set")})}
+        nested = {"by": {"day": w.transform(a).to(provider.bucket("data", "t.parquet"))}}
+        not_pipelines = [raw, [x, "text", 3], {"k": None}]
+        """,
+    )
+    # In data order: 'nightly' reads y, which the first chain writes; 'nested_by_day' reads w.
+    assert names(path) == ["pipeline_y_parquet", "pipeline_w_parquet", "in_a_set", "nightly", "nested_by_day"]
+
+
+def test_an_unfinished_transform_inside_a_list_is_named_where_it_is(tmp_path: Path) -> None:
+    path = write(tmp_path, "pending = [raw.transform(a).to(x), raw.transform(b)]\n")
+    with pytest.raises(
+        DefinitionError, match=r"'pending\[1\]' in pipes is a .transform\(b\) never completed"
+    ):
+        load_pipelines(path)

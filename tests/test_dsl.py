@@ -9,6 +9,7 @@ import pytest
 from glacier import Bucket, Pipeline, Provider, Task
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig
 from glacier.dsl import PendingTransform, TransformStep
+from glacier.errors import DefinitionError
 
 
 def edges(dag) -> set[str]:  # type: ignore[no-untyped-def]
@@ -301,3 +302,77 @@ def test_visualize_from_both_styles(provider: Provider) -> None:
     )
     assert raw.transform(t).to(out).visualize() == expected
     assert Pipeline(name="p").source(raw).transform(t).to(out).visualize() == expected
+
+
+# ---- the public lineage API (what discovery and compile use) ----------------------------------
+def test_the_public_lineage_api_of_buckets_and_pipelines(provider: Provider) -> None:
+    ex = provider.local()
+    t = ex.task(name="t")(lambda df: df)
+    u = ex.task(name="u")(lambda df: df)
+    raw, mid, out = (provider.bucket("data", f"{n}.parquet") for n in ("raw", "mid", "out"))
+
+    assert raw.as_bucket() is raw
+    assert (raw.produced_by, raw.recorded_steps(), raw.steps()) == (None, (), [])
+    assert not raw.defines_pipeline and raw.declared_name is None
+
+    head = raw.transform(t).to(mid)
+    step = head.produced_by
+    assert isinstance(step, TransformStep)
+    assert (step.task, step.sources, step.target.id) == (t, {"df": raw}, "data/mid.parquet")
+    assert not step.target.defines_pipeline  # the step keeps a plain copy of the location
+    assert head.recorded_steps() == (step,) and head.steps() == [step]
+    assert head.defines_pipeline and head.declared_name is None
+    assert head.with_name("daily", "Daily").declared_name == "daily" and head.description == "Daily"
+
+    longer = head.transform(u).to(out)
+    assert [s.task.name for s in longer.steps()] == ["t", "u"]  # upstream first
+    assert longer.steps() == longer._lineage  # the seeds' spelling of the same thing
+    moved = out.written_by(u, {"df": head})
+    assert moved.produced_by is not None and [s.task.name for s in moved.steps()] == ["t", "u"]
+
+    sources_only = Pipeline(name="p").source(raw)
+    assert not sources_only.defines_pipeline and sources_only.pending is None
+    pending = sources_only.transform(t)
+    assert pending.defines_pipeline and pending.pending is not None and pending.pending.task is t
+    with pytest.raises(DefinitionError, match=r"Pipeline 'p' has an incomplete step: .transform\(t\)"):
+        pending.steps()
+    assert pending._lineage == []  # the seeds' view never raises
+    done = pending.to(mid)
+    assert done.pending is None and done.declared_name == "p"
+    assert [s.target.id for s in done.steps()] == ["data/mid.parquet"]
+    assert done.as_bucket().id == "data/mid.parquet" and done.as_bucket().produced_by is not None
+
+
+def test_compile_dataset_is_the_node_the_compiled_dag_holds(provider: Provider) -> None:
+    t = provider.local().task(name="t")(lambda df: df)
+    src, out = provider.bucket("vendor", "in.csv", managed=False), provider.bucket("data", "parts/")
+    dag = src.transform(t).to(out).to_dag()
+    assert src.compile_dataset() == dag.dataset("vendor/in.csv")
+    assert out.compile_dataset() == dag.dataset("data/parts/")
+    assert out.compile_dataset().is_directory and not src.compile_dataset().managed
+
+
+# ---- decorators only record --------------------------------------------------------------------
+def test_decorating_and_chaining_read_no_source_compiling_does(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ast
+    import inspect
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("read at definition time")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inspect, "getsource", refuse)
+        patch.setattr(ast, "parse", refuse)
+        ex = provider.serverless(config=LambdaConfig(memory=512))
+        tasks = [ex.task(name=f"step_{i}", retries=1)(lambda df: df) for i in range(20)]
+        head = provider.bucket("data", "s0.parquet")
+        for i, task in enumerate(tasks, start=1):
+            head = head.transform(task).to(provider.bucket("data", f"s{i}.parquet"))
+        assert all("definition" not in vars(task) for task in tasks)
+        assert tasks[0].required_params == ("df",) and tasks[0].params == ("df",)
+    dag = head.to_dag()
+    assert all("definition" in vars(task) for task in tasks)
+    assert [node.code_hash for node in dag.tasks] == [task.definition.code_hash for task in tasks]
+    assert dag.task("step_1").retries == 1 and dag.task("step_1").executor.config.memory == 512

@@ -123,6 +123,11 @@ def _managed_and_external() -> None:
     external.transform(clean).to(out).to_dag()
 
 
+def _overlap(first: str, second: str) -> None:
+    one, two = provider.bucket("data", first), provider.bucket("data", second)
+    raw.transform(clean).to(one).transform(enrich).to(two).to_dag()
+
+
 def _task_with(**options: Any) -> Callable[[], Any]:
     return lambda: ex.task(**options)(plain_function)
 
@@ -389,6 +394,27 @@ CASES: dict[str, Case] = {
         "Bucket 'data' is declared both managed and external",
         "declare every path of one bucket with the same managed= setting",
     ),
+    "dataset_inside_a_directory_dataset": Case(
+        "raw.transform(clean).to(rep/).transform(enrich).to(rep/summary.parquet)",
+        lambda _: _overlap("rep/", "rep/summary.parquet"),
+        DefinitionError,
+        "Dataset 'data/rep/summary.parquet' is inside directory dataset 'data/rep/'",
+        "move it out of 'rep/'",
+    ),
+    "file_and_directory_at_one_location": Case(
+        "raw.transform(clean).to(rep).transform(enrich).to(rep/)",
+        lambda _: _overlap("rep", "rep/"),
+        DefinitionError,
+        "Datasets 'data/rep' (a file) and 'data/rep/' (a directory) are one location",
+        "a file and a directory cannot share a name",
+    ),
+    "dataset_under_a_file_dataset": Case(
+        "raw.transform(clean).to(a.parquet).transform(enrich).to(a.parquet/b.csv)",
+        lambda _: _overlap("a.parquet", "a.parquet/b.csv"),
+        DefinitionError,
+        "Dataset 'data/a.parquet/b.csv' is under dataset 'data/a.parquet', which is a file",
+        "a path cannot be both a file and a folder",
+    ),
     "json_dag_out_of_order": Case(
         "PipelineDAG.model_validate(json with tasks reordered)",
         lambda _: hand_edited_dag(_swap_tasks),
@@ -431,6 +457,112 @@ CASES: dict[str, Case] = {
         DefinitionError,
         "Bucket name 'Data_Lake' is not a valid S3 bucket name",
         "use 3-63 lowercase letters, digits, dots or hyphens",
+    ),
+    "bucket_name_not_a_string": Case(
+        "provider.bucket(42, 'raw.parquet')",
+        lambda _: provider.bucket(42, "raw.parquet"),  # type: ignore[arg-type]
+        DefinitionError,
+        "Bucket name 42 is not a valid S3 bucket name: it is not a string",
+        "use 3-63 lowercase letters",
+    ),
+    "bucket_name_too_short": Case(
+        "provider.bucket('ab', 'raw.parquet')",
+        lambda _: provider.bucket("ab", "raw.parquet"),
+        DefinitionError,
+        "Bucket name 'ab' is not a valid S3 bucket name: it has 2 characters (S3 allows 3 to 63)",
+        "use 3-63 lowercase letters",
+    ),
+    "bucket_name_too_long": Case(
+        "provider.bucket('a' * 64, 'raw.parquet')",
+        lambda _: provider.bucket("a" * 64, "raw.parquet"),
+        DefinitionError,
+        "it has 64 characters (S3 allows 3 to 63)",
+        "use 3-63 lowercase letters",
+    ),
+    "bucket_name_edge_not_alphanumeric": Case(
+        "provider.bucket('data-', 'raw.parquet')",
+        lambda _: provider.bucket("data-", "raw.parquet"),
+        DefinitionError,
+        "Bucket name 'data-' is not a valid S3 bucket name: it must begin and end with a letter or digit",
+        "starting and ending with a letter or digit",
+    ),
+    "bucket_name_adjacent_periods": Case(
+        "provider.bucket('data..lake', 'raw.parquet')",
+        lambda _: provider.bucket("data..lake", "raw.parquet"),
+        DefinitionError,
+        "Bucket name 'data..lake' is not a valid S3 bucket name: it contains two adjacent periods",
+        "separate the parts with a single period",
+    ),
+    "bucket_name_hyphen_next_to_period": Case(
+        "provider.bucket('a.-b', 'raw.parquet')",
+        lambda _: provider.bucket("a.-b", "raw.parquet"),
+        DefinitionError,
+        "Bucket name 'a.-b' is not a valid S3 bucket name: it has a hyphen next to a period",
+        "drop the hyphen next to the period",
+    ),
+    "bucket_name_ip_address": Case(
+        "provider.bucket('192.168.1.1', 'raw.parquet')",
+        lambda _: provider.bucket("192.168.1.1", "raw.parquet"),
+        DefinitionError,
+        "Bucket name '192.168.1.1' is not a valid S3 bucket name: it is formatted as an IP address",
+        "use a name with letters",
+    ),
+    "bucket_name_prefix_xn": Case(
+        "provider.bucket('xn--abc', 'raw.parquet')",
+        lambda _: provider.bucket("xn--abc", "raw.parquet"),
+        DefinitionError,
+        "Bucket name 'xn--abc' is not a valid S3 bucket name: it starts with 'xn--' (S3 reserves it",
+        "choose a name that does not start with 'xn--'",
+    ),
+    "bucket_name_prefix_sthree": Case(
+        "provider.bucket('sthree-x', 'raw.parquet')",
+        lambda _: provider.bucket("sthree-x", "raw.parquet"),
+        DefinitionError,
+        "Bucket name 'sthree-x' is not a valid S3 bucket name: it starts with 'sthree-'",
+        "choose a name that does not start with 'sthree-'",
+    ),
+    "bucket_name_prefix_amzn_s3_demo": Case(
+        "provider.bucket('amzn-s3-demo-x', 'raw.parquet')",
+        lambda _: provider.bucket("amzn-s3-demo-x", "raw.parquet"),
+        DefinitionError,
+        "it starts with 'amzn-s3-demo-' (S3 reserves it for documentation examples)",
+        "does not start with 'amzn-s3-demo-'",
+    ),
+    "bucket_name_suffix_s3alias": Case(
+        "provider.bucket('x-s3alias', 'raw.parquet')",
+        lambda _: provider.bucket("x-s3alias", "raw.parquet"),
+        DefinitionError,
+        "Bucket name 'x-s3alias' is not a valid S3 bucket name: it ends with '-s3alias' "
+        "(S3 reserves it for access point aliases)",
+        "does not end with '-s3alias'",
+    ),
+    "bucket_name_suffix_ol_s3": Case(
+        "provider.bucket('x--ol-s3', 'raw.parquet')",
+        lambda _: provider.bucket("x--ol-s3", "raw.parquet"),
+        DefinitionError,
+        "it ends with '--ol-s3' (S3 reserves it for Object Lambda Access Point aliases)",
+        "does not end with '--ol-s3'",
+    ),
+    "bucket_name_suffix_mrap": Case(
+        "provider.bucket('x.mrap', 'raw.parquet')",
+        lambda _: provider.bucket("x.mrap", "raw.parquet"),
+        DefinitionError,
+        "it ends with '.mrap' (S3 reserves it for Multi-Region Access Points)",
+        "does not end with '.mrap'",
+    ),
+    "bucket_name_suffix_x_s3": Case(
+        "provider.bucket('x--x-s3', 'raw.parquet')",
+        lambda _: provider.bucket("x--x-s3", "raw.parquet"),
+        DefinitionError,
+        "it ends with '--x-s3' (S3 reserves it for directory buckets)",
+        "does not end with '--x-s3'",
+    ),
+    "bucket_name_suffix_table_s3": Case(
+        "provider.bucket('x--table-s3', 'raw.parquet')",
+        lambda _: provider.bucket("x--table-s3", "raw.parquet"),
+        DefinitionError,
+        "it ends with '--table-s3' (S3 reserves it for table buckets)",
+        "does not end with '--table-s3'",
     ),
     "empty_path": Case(
         "provider.bucket('data', '')",
@@ -638,6 +770,18 @@ CASES: dict[str, Case] = {
         GraphError,
         "Pipelines 'a' (task 'clean') and 'b' (task 'other') both write dataset 'data/out.parquet'",
         "write each dataset from one step only",
+    ),
+    "datasets_of_two_pipelines_overlap": Case(
+        "pipeline a writes rep/, pipeline b writes rep/summary.parquet, in one module",
+        lambda tmp: in_file(
+            tmp,
+            "a = raw.transform(clean).to(p.bucket('data', 'rep/')).with_name('a')\n"
+            "b = mid.transform(clean).to(p.bucket('data', 'rep/summary.parquet')).with_name('b')\n",
+        ),
+        DefinitionError,
+        "Dataset 'data/rep/summary.parquet' of pipeline 'b' is inside directory dataset 'data/rep/' "
+        "of pipeline 'a'",
+        "publishing the directory replaces everything under it",
     ),
     "pipelines_read_each_other": Case(
         "a reads what b writes and b reads what a writes",

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from glacier.dsl.lineage import LineageView, TransformStep, bind_sources, collect_lineage, ensure_task
+from glacier.dag.build import DatasetRef, dataset_node
+from glacier.dsl.compile import compile_steps, gc_paused
+from glacier.dsl.lineage import (
+    Dataset,
+    LineageView,
+    StorageProvider,
+    TransformStep,
+    bind_sources,
+    collect_lineage,
+    complete_step,
+    ensure_task,
+)
+from glacier.dsl.names import check_pipeline_name, default_pipeline_name
+from glacier.dsl.pipeline import Pipeline
+from glacier.dsl.task import Task
 from glacier.errors import DefinitionError
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from glacier.dag.model import PipelineDAG
-    from glacier.dsl.compile import CompiledPipeline
-    from glacier.dsl.pipeline import Pipeline
-    from glacier.dsl.provider import Provider
-    from glacier.dsl.task import Task
+    from glacier.dag.contract import CompiledPipeline
+    from glacier.dag.model import DatasetNode, PipelineDAG
 
 
 class Bucket:
@@ -24,7 +35,7 @@ class Bucket:
 
     def __init__(
         self,
-        provider: Provider,
+        provider: StorageProvider,
         bucket: str,
         path: str,
         config: dict[str, Any] | None = None,
@@ -41,7 +52,7 @@ class Bucket:
         self.managed = managed
         self._step = step
         self._given_lineage = tuple(lineage or ())
-        self._metadata: dict[str, Any] = dict(metadata or {})
+        self._metadata: dict[str, Any] = dict(metadata or {})  # the seeds' name/description
 
     # -- identity --------------------------------------------------------------------------
     @property
@@ -52,15 +63,60 @@ class Bucket:
     def get_uri(self) -> str:
         return self.provider.get_bucket_uri(self.bucket, self.path)
 
-    def _own_steps(self) -> list[TransformStep]:
-        return [*self._given_lineage, *([self._step] if self._step else [])]
-
-    @LineageView
-    def _lineage(self) -> list[TransformStep]:
-        return collect_lineage(self._own_steps())
-
-    def _as_bucket(self) -> Bucket:
+    def as_bucket(self) -> Bucket:
         return self
+
+    # -- the public lineage API (discovery and compile use only these) ----------------------
+    @property
+    def produced_by(self) -> TransformStep | None:
+        """The step whose output this bucket is (set by ``.to()``); None for a declared one."""
+        return self._step
+
+    def recorded_steps(self) -> tuple[TransformStep, ...]:
+        """The steps recorded on this bucket itself (a ``lineage=`` given to the constructor,
+        then ``produced_by``); what they read carries the rest of the lineage."""
+        return (*self._given_lineage, self._step) if self._step else self._given_lineage
+
+    def steps(self) -> list[TransformStep]:
+        """Every step that produces this bucket, upstream first, each once."""
+        return collect_lineage(self.recorded_steps())
+
+    _lineage = LineageView(steps)
+
+    @property
+    def defines_pipeline(self) -> bool:
+        """True when this bucket carries lineage: it is then a pipeline definition."""
+        return bool(self._step or self._given_lineage)
+
+    @property
+    def declared_name(self) -> str | None:
+        """The name given with ``.with_name()``, if any."""
+        name = self._metadata.get("name")
+        return str(name) if name else None
+
+    @property
+    def description(self) -> str | None:
+        description = self._metadata.get("description")
+        return str(description) if description else None
+
+    def written_by(self, task: Task, sources: Mapping[str, Dataset]) -> Bucket:
+        """This location as the output of ``task`` reading ``sources``: a new Bucket that
+        carries that step (what ``.to(self)`` returns). The step keeps a plain copy of the
+        location, not this bucket's own lineage."""
+        target = self if not self.defines_pipeline else self._plain()
+        step = TransformStep(task=task, sources=sources, target=target)
+        return Bucket(
+            self.provider,
+            self.bucket,
+            self.path,
+            self.config,
+            metadata=self._metadata,
+            managed=self.managed,
+            step=step,
+        )
+
+    def _plain(self) -> Bucket:
+        return Bucket(self.provider, self.bucket, self.path, self.config, managed=self.managed)
 
     # -- chaining --------------------------------------------------------------------------
     def transform(self, task: Task) -> PendingTransform:
@@ -72,7 +128,7 @@ class Bucket:
 
     def with_name(self, name: str, description: str | None = None) -> Bucket:
         """Name the pipeline this bucket's lineage defines (returns self)."""
-        _check_pipeline_name(name)
+        check_pipeline_name(name)
         self._metadata["name"] = name
         if description:
             self._metadata["description"] = description
@@ -81,27 +137,18 @@ class Bucket:
     # -- turning the lineage into a pipeline -----------------------------------------------
     @property
     def pipeline_name(self) -> str:
-        return str(self._metadata.get("name") or default_pipeline_name(self.path))
+        return self.declared_name or default_pipeline_name(self.path)
 
     def to_pipeline(self) -> Pipeline:
-        from glacier.dsl.pipeline import Pipeline
-
         self._require_lineage("convert")
-        return Pipeline._from_lineage(
-            name=self.pipeline_name,
-            description=self._metadata.get("description"),
-            steps=self._lineage,
-            head=self,
+        return Pipeline.from_lineage(
+            self.pipeline_name, self.steps(), description=self.description, head=self
         )
 
     def compile(self, name: str | None = None) -> CompiledPipeline:
-        from glacier.dsl.compile import compile_steps, gc_paused
-
         self._require_lineage("build a pipeline from")
         with gc_paused():
-            return compile_steps(
-                name or self.pipeline_name, self._lineage, description=self._metadata.get("description")
-            )
+            return compile_steps(name or self.pipeline_name, self.steps(), description=self.description)
 
     def to_dag(self) -> PipelineDAG:
         return self.compile().dag
@@ -129,20 +176,12 @@ class Bucket:
 
         return scan_dataset(self.compile_dataset(), resolve_storage(self.provider.config, storage))
 
-    def compile_dataset(self) -> Any:
-        from glacier.dag.model import DatasetNode
-        from glacier.formats import format_for_path
-
-        return DatasetNode(
-            id=self.id,
-            bucket=self.bucket,
-            path=self.path,
-            format=format_for_path(self.path, bucket=self.bucket),
-            managed=self.managed,
-        )
+    def compile_dataset(self) -> DatasetNode:
+        """This location as a DAG dataset node (the same node a compiled pipeline holds)."""
+        return dataset_node(DatasetRef(bucket=self.bucket, path=self.path, managed=self.managed))
 
     def _require_lineage(self, verb: str) -> None:
-        if not self._own_steps():
+        if not self.defines_pipeline:
             raise DefinitionError(
                 f"Cannot {verb} bucket '{self.id}': it has no lineage (it is a source bucket with "
                 "no transforms).",
@@ -151,7 +190,7 @@ class Bucket:
             )
 
     def __repr__(self) -> str:
-        steps = len(self._lineage) if self._own_steps() else 0
+        steps = len(self.steps()) if self.defines_pipeline else 0
         lineage_info = f", lineage={steps} steps" if steps else ""
         return f"Bucket(bucket='{self.bucket}', path='{self.path}'{lineage_info})"
 
@@ -159,14 +198,18 @@ class Bucket:
 class PendingTransform:
     """``bucket.transform(task)``: needs ``.to(target)`` to become a step."""
 
-    def __init__(self, source: Bucket, task: Task, sources: dict[str, Bucket] | None = None) -> None:
+    def __init__(self, source: Bucket, task: Task, sources: Mapping[str, Dataset] | None = None) -> None:
         self.source = source
         self.task = task
-        self.sources = sources or bind_sources(task, {"": source}, positional=True)
+        self.sources = (
+            dict(sources) if sources is not None else bind_sources(task, {"": source}, positional=True)
+        )
 
     def to(self, target: Bucket | Any) -> Bucket:
         """Write the task's result to ``target``; returns the target carrying the lineage."""
-        return complete_step(self.task, self.sources, target)
+        written = complete_step(self.task, self.sources, target)
+        assert isinstance(written, Bucket)  # every target stands for a Bucket (a pipeline's head)
+        return written
 
     def run(self, storage: Any = None, **kwargs: Any) -> pl.LazyFrame:
         """Run the task on the source and return its result without writing anything.
@@ -179,50 +222,3 @@ class PendingTransform:
 
     def __repr__(self) -> str:
         return f"PendingTransform(source={self.source.path}, task={self.task.name})"
-
-
-def as_source(value: Any, role: str) -> Bucket:
-    """Anything usable as a bucket: a Bucket, or a pipeline/bucket-with-lineage head."""
-    as_bucket = getattr(value, "_as_bucket", None)
-    if as_bucket is None:
-        raise DefinitionError(
-            f"{role} got {value!r}, which is not a bucket.",
-            fix="pass a bucket from provider.bucket(...) or the value a .to() returned.",
-        )
-    bucket: Bucket = as_bucket()
-    return bucket
-
-
-def complete_step(task: Task, sources: dict[str, Bucket], target: Any) -> Bucket:
-    out = as_source(target, f"Task '{task.name}' .to()")
-    step = TransformStep(task=task, sources=sources, target=_plain(out))
-    return Bucket(
-        provider=out.provider,
-        bucket=out.bucket,
-        path=out.path,
-        config=out.config,
-        metadata=out._metadata.copy(),
-        managed=out.managed,
-        step=step,
-    )
-
-
-def _plain(bucket: Bucket) -> Bucket:
-    if not bucket._own_steps():
-        return bucket
-    return Bucket(bucket.provider, bucket.bucket, bucket.path, bucket.config, managed=bucket.managed)
-
-
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,79}$")
-
-
-def _check_pipeline_name(name: Any) -> None:
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise DefinitionError(
-            f"Pipeline name {name!r} cannot be used to name cloud resources.",
-            fix="use 1-80 letters, digits, '_' or '-', starting with a letter (e.g. 'daily_etl').",
-        )
-
-
-def default_pipeline_name(path: str) -> str:
-    return "pipeline_" + re.sub(r"[^A-Za-z0-9]+", "_", path).strip("_")

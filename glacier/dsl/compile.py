@@ -16,6 +16,8 @@ from glacier.errors import DefinitionError
 def compile_steps(
     name: str, steps: list[TransformStep], *, description: str | None = None
 ) -> CompiledPipeline:
+    """The steps of one pipeline (its whole lineage, upstream first) as the backend contract.
+    Each task's definition (source hash, signature, pydantic model) is built here, once."""
     with gc_paused():
         storage = _one_storage(name, steps)
         dag = build_dag(name, [step.to_spec() for step in steps], storage=storage, description=description)

@@ -1,8 +1,10 @@
-"""Find every pipeline a file or module defines, whichever style defined it.
+"""Find every pipeline a file or module defines, whichever style defined it: module
+variables, and what module-level lists, tuples, sets and dicts hold.
 
 A chain contained in a longer one (``step1 = raw.transform(a).to(x)`` and
-``full = step1.transform(b).to(y)``) is listed once, as the longer one. Pipelines come out
-in data order: one that reads what another writes comes after it.
+``full = step1.transform(b).to(y)``) is listed once, as the longer one; an object held in
+several places is listed once. Pipelines come out in data order: one that reads what
+another writes comes after it. Only the public lineage API of Bucket and Pipeline is used.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import graphlib
 import importlib
 import importlib.util
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from glacier.dag.contract import CompiledPipeline, PipelineModule
-from glacier.dag.model import TaskNode, stable_order
+from glacier.dag.model import DatasetNode, TaskNode, check_datasets_apart, stable_order
 from glacier.dsl.bucket import Bucket, PendingTransform
+from glacier.dsl.names import slug
 from glacier.dsl.pipeline import Pipeline
 from glacier.errors import DefinitionError, DiscoveryError, GlacierError, GraphError
 
@@ -113,36 +117,20 @@ def _root_for(path: Path, module_name: str) -> Path:
     return root
 
 
-def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
-    candidates: list[tuple[str, Any]] = []
-    seen_objects: set[int] = set()
-    for var, value in vars(module).items():
-        if var.startswith("__"):
-            continue
-        if isinstance(value, PendingTransform):
-            raise DefinitionError(
-                f"'{var}' in {module.__name__} is a .transform({value.task.name}) never completed by .to().",
-                fix=f"finish it: .transform({value.task.name}).to(bucket).",
-            )
-        is_pipeline = isinstance(value, Pipeline) and (value._lineage or value._pending is not None)
-        is_chain = isinstance(value, Bucket) and bool(value._own_steps())
-        if (is_pipeline or is_chain) and id(value) not in seen_objects:
-            seen_objects.add(id(value))
-            candidates.append((var, value))
+Definition = Bucket | Pipeline
 
+
+def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
+    candidates = _candidates(module)
     # Each candidate's steps, collected once. A pipeline left pending fails here, even if a
     # longer chain would otherwise make it redundant.
-    entries: list[tuple[str, Any, frozenset[Any], bool]] = []  # name, value, step keys, named
-    for var, value in candidates:
-        explicit = value.name if isinstance(value, Pipeline) else value._metadata.get("name")
-        if isinstance(value, Pipeline) and value._pending is not None:
-            value.compile(explicit or var)
-        keys = frozenset(step.key for step in value._lineage)
-        entries.append((explicit or var, value, keys, bool(explicit)))
-
+    entries = [(name, value, frozenset(step.key for step in value.steps())) for name, value in candidates]
     # Largest first (explicitly named first among equals), so any chain contained in a kept
     # one is dropped before it is compiled; then back to definition order.
-    ranked = sorted(range(len(entries)), key=lambda i: (-len(entries[i][2]), not entries[i][3], i))
+    ranked = sorted(
+        range(len(entries)),
+        key=lambda i: (-len(entries[i][2]), entries[i][1].declared_name is None, i),
+    )
     kept_ids: list[int] = []
     for i in ranked:
         if not any(entries[i][2] <= entries[k][2] for k in kept_ids):
@@ -157,7 +145,89 @@ def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
             f"{module.__name__} defines more than one pipeline named {', '.join(map(repr, duplicated))}.",
             fix="give each pipeline a unique name (Pipeline(name=...) or .with_name(...)).",
         )
+    _datasets_apart(kept)
     return tuple(_data_order(kept))
+
+
+def _candidates(module: ModuleType) -> list[tuple[str, Definition]]:
+    """Every pipeline definition the module holds, each object once, with the name it runs
+    under: its declared name, else the module variable's name. Plain variables come first,
+    then what module-level lists, tuples, sets and dicts hold (one pipeline per table built
+    in a loop), at any depth: an entry of dict ``loads`` under key ``orders`` is named
+    ``loads_orders`` (and so on down nested dicts); other entries are named after the
+    bucket they end in."""
+    found: list[tuple[str, Definition]] = []
+    seen: set[int] = set()
+    containers: list[tuple[str, Any]] = []
+    for var, value in vars(module).items():
+        if var.startswith("__"):
+            continue
+        if isinstance(value, _CONTAINERS):
+            containers.append((var, value))
+        else:
+            _consider(module, var, var, value, found, seen)
+    for var, value in containers:
+        stack: list[tuple[str, str, Any]] = [(var, var, value)]
+        while stack:
+            where, name, held = stack.pop()
+            if isinstance(held, _CONTAINERS):
+                if id(held) in seen:
+                    continue
+                seen.add(id(held))
+                # Reversed onto the stack, so entries come out in their own order.
+                stack.extend(reversed(list(_entries(where, name, held))))
+            else:
+                _consider(module, where, name, held, found, seen)
+    return found
+
+
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
+def _entries(where: str, name: str, held: Any) -> Iterator[tuple[str, str, Any]]:
+    if isinstance(held, dict):
+        for key, value in held.items():
+            keyed = f"{name}_{slug(key)}" if name and isinstance(key, str) and slug(key) else ""
+            yield f"{where}[{key!r}]", keyed, value
+    elif isinstance(held, set | frozenset):
+        # No order of their own: by the name each would run under.
+        for value in sorted(held, key=lambda v: _default_name(v) if isinstance(v, Bucket | Pipeline) else ""):
+            yield f"{where}[...]", "", value
+    else:
+        for index, value in enumerate(held):
+            yield f"{where}[{index}]", "", value
+
+
+def _consider(
+    module: ModuleType, where: str, name: str, value: Any, found: list[tuple[str, Definition]], seen: set[int]
+) -> None:
+    if isinstance(value, PendingTransform):
+        raise DefinitionError(
+            f"'{where}' in {module.__name__} is a .transform({value.task.name}) never completed by .to().",
+            fix=f"finish it: .transform({value.task.name}).to(bucket).",
+        )
+    if isinstance(value, Bucket | Pipeline) and value.defines_pipeline and id(value) not in seen:
+        seen.add(id(value))
+        found.append((value.declared_name or name or _default_name(value), value))
+
+
+def _default_name(value: Definition) -> str:
+    """Its declared name, else the one ``.run()`` uses (after the bucket it ends in)."""
+    try:
+        return value.declared_name or value.pipeline_name
+    except DefinitionError:  # a pending pipeline with no name: steps() names the problem
+        return "pipeline"
+
+
+def _datasets_apart(pipelines: list[CompiledPipeline]) -> None:
+    """Datasets of different pipelines of one module may not overlap either."""
+    owners: dict[str, str] = {}
+    datasets: dict[str, DatasetNode] = {}
+    for pipeline in pipelines:
+        for ds in pipeline.dag.datasets:
+            owners.setdefault(ds.id, pipeline.name)
+            datasets.setdefault(ds.id, ds)
+    check_datasets_apart(datasets.values(), owners)
 
 
 def _data_order(pipelines: list[CompiledPipeline]) -> list[CompiledPipeline]:

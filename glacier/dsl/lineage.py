@@ -1,8 +1,13 @@
-"""Lineage: the steps that produce a bucket, and how sources bind to task parameters.
+"""Lineage: the steps that produce a dataset, and how sources bind to task parameters.
 
 A bucket returned by ``.to()`` keeps a reference to the single step that wrote it; the
 full lineage is collected on demand by walking those references, so chaining a step is
 O(1) and collecting is linear.
+
+This module knows neither the Bucket nor the Pipeline class: a step reads and writes
+``Dataset`` objects (what Bucket is), and anything with an ``as_bucket()`` method (a
+Bucket, or a Pipeline standing for the bucket its last ``.to()`` wrote) can be a source or
+a target. So the definition layer imports one way: task <- lineage <- pipeline <- bucket.
 """
 
 from __future__ import annotations
@@ -10,16 +15,60 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from glacier.dag.build import DatasetRef, StepSpec
 from glacier.dsl.task import Task
 from glacier.errors import DefinitionError
 
 if TYPE_CHECKING:
-    from glacier.dsl.bucket import Bucket
+    import polars as pl
+
+    from glacier.config import StorageConfig
 
 StepKey = tuple[int, tuple[tuple[str, str], ...], str]
+
+
+class StorageProvider(Protocol):
+    """Where a dataset's bucket lives (a ``Provider``)."""
+
+    @property
+    def config(self) -> StorageConfig: ...
+
+    def get_bucket_uri(self, bucket: str, path: str) -> str: ...
+
+
+class Dataset(Protocol):
+    """What a step reads or writes (a ``Bucket``): a location plus the steps recorded on it."""
+
+    @property
+    def provider(self) -> StorageProvider: ...
+
+    @property
+    def bucket(self) -> str: ...
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def managed(self) -> bool: ...
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def produced_by(self) -> TransformStep | None: ...
+
+    @property
+    def pipeline_name(self) -> str: ...
+
+    def recorded_steps(self) -> tuple[TransformStep, ...]: ...
+
+    def written_by(self, task: Task, sources: Mapping[str, Dataset]) -> Dataset: ...
+
+    def get_uri(self) -> str: ...
+
+    def scan(self, storage: Any = None) -> pl.LazyFrame: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,11 +76,11 @@ class TransformStep:
     """``sources -> task -> target``; sources are keyed by the task parameter they feed."""
 
     task: Task
-    sources: Mapping[str, Bucket]
-    target: Bucket
+    sources: Mapping[str, Dataset]
+    target: Dataset
 
     @property
-    def source(self) -> Bucket | None:
+    def source(self) -> Dataset | None:
         """The one source of a single-source step (None for a multi-source step)."""
         return next(iter(self.sources.values())) if len(self.sources) == 1 else None
 
@@ -59,12 +108,13 @@ class TransformStep:
 MultiSourceTransformStep = TransformStep
 
 
-def _ref(bucket: Bucket) -> DatasetRef:
+def _ref(bucket: Dataset) -> DatasetRef:
     return DatasetRef(bucket=bucket.bucket, path=bucket.path, managed=bucket.managed)
 
 
 class LineageView:
-    """``obj._lineage``: the steps producing a bucket or pipeline, collected on access.
+    """``obj._lineage``: the steps producing a bucket or pipeline, collected on access (the
+    seeds' name for ``obj.steps()``; Glacier's own modules use the public methods).
 
     Read on the class itself (``Bucket._lineage``) it is an empty list, so the seed's code
     generator loop (``hasattr(obj, '_lineage') and obj._lineage``) skips the imported
@@ -98,10 +148,27 @@ def collect_lineage(steps: Iterable[TransformStep]) -> list[TransformStep]:
                 continue
             stack.append((step, True))
             for bucket in reversed(list(step.sources.values())):
-                for parent in reversed(bucket._own_steps()):
+                for parent in reversed(bucket.recorded_steps()):
                     if parent.key not in seen:
                         stack.append((parent, False))
     return ordered
+
+
+def as_source(value: Any, role: str) -> Dataset:
+    """Anything usable as a bucket: a Bucket, or a pipeline/bucket-with-lineage head."""
+    as_bucket = getattr(value, "as_bucket", None)
+    if as_bucket is None or not callable(as_bucket):
+        raise DefinitionError(
+            f"{role} got {value!r}, which is not a bucket.",
+            fix="pass a bucket from provider.bucket(...) or the value a .to() returned.",
+        )
+    bucket: Dataset = as_bucket()
+    return bucket
+
+
+def complete_step(task: Task, sources: Mapping[str, Dataset], target: Any) -> Dataset:
+    """``.to(target)``: the target, as a new bucket that carries the step writing it."""
+    return as_source(target, f"Task '{task.name}' .to()").written_by(task, sources)
 
 
 def ensure_task(task: Any, where: str) -> Task:
@@ -118,15 +185,15 @@ def ensure_task(task: Any, where: str) -> Task:
     )
 
 
-def bind_sources(task: Task, sources: Mapping[str, Bucket], *, positional: bool) -> dict[str, Bucket]:
+def bind_sources(task: Task, sources: Mapping[str, Dataset], *, positional: bool) -> dict[str, Dataset]:
     """Map sources onto the task's parameters.
 
     A positional single source (``bucket.transform(t)``, ``.source(b)``, or the bucket a
     previous ``.to()`` wrote) feeds the task's one required parameter, whatever its name.
     Named sources must match the parameter names.
     """
-    required = task.definition.required_params
-    allowed = set(required) | set(task.definition.optional_params)
+    required = task.required_params
+    allowed = set(required) | set(task.optional_params)
     if positional:
         (bucket,) = sources.values()
         if len(required) != 1:

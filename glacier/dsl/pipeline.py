@@ -8,20 +8,31 @@ wherever ``b`` can: as the source of another step or another pipeline.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from glacier.dsl.bucket import Bucket, _check_pipeline_name, as_source, complete_step
-from glacier.dsl.lineage import LineageView, TransformStep, bind_sources, collect_lineage, ensure_task
+from glacier.dsl.compile import compile_steps, gc_paused
+from glacier.dsl.lineage import (
+    Dataset,
+    LineageView,
+    StorageProvider,
+    TransformStep,
+    as_source,
+    bind_sources,
+    collect_lineage,
+    complete_step,
+    ensure_task,
+)
+from glacier.dsl.names import check_pipeline_name
+from glacier.dsl.task import Task
 from glacier.errors import DefinitionError
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from glacier.dag.contract import CompiledPipeline
     from glacier.dag.model import PipelineDAG
-    from glacier.dsl.compile import CompiledPipeline
-    from glacier.dsl.provider import Provider
-    from glacier.dsl.task import Task
 
 RESERVED = ("name", "description", "config")
 
@@ -47,7 +58,7 @@ class _Steps:
 class PendingStep:
     """A ``.transform(task)`` awaiting ``.to(bucket)``."""
 
-    sources: dict[str, Bucket]
+    sources: Mapping[str, Dataset]
     task: Task
 
 
@@ -60,13 +71,13 @@ class Pipeline:
         **sources: Any,
     ) -> None:
         for word, value in (("name", name), ("description", description), ("config", config)):
-            if hasattr(value, "_as_bucket"):
+            if hasattr(value, "as_bucket"):
                 raise DefinitionError(
                     f"Pipeline({word}=...) got a bucket, but '{word}' is reserved.",
                     fix=f"rename that source and the task parameter (e.g. '{word}_df').",
                 )
         if name is not None:
-            _check_pipeline_name(name)
+            check_pipeline_name(name)
         if name is None and not sources:
             raise DefinitionError(
                 "Pipeline() needs a name or at least one source.",
@@ -80,22 +91,27 @@ class Pipeline:
         self.name = name
         self.description = description
         self.config: dict[str, Any] = dict(config or {})
-        self._current: dict[str, Bucket] | None = None
+        self._current: dict[str, Dataset] | None = None
         self._positional = False
         self._pending: PendingStep | None = None
         self._steps: _Steps | None = None
-        self._head: Bucket | None = None
+        self._head: Dataset | None = None
         self._extra: tuple[TransformStep, ...] = ()
         if sources:
             self._current = _named_sources(sources, self._label)
-        self._metadata: dict[str, Any] = {}
+        self._metadata: dict[str, Any] = {}  # the seeds' view of name and description
         self._sync_metadata()
 
-    # -- construction helpers --------------------------------------------------------------
     @classmethod
-    def _from_lineage(
-        cls, name: str, description: str | None, steps: list[TransformStep], head: Bucket | None
+    def from_lineage(
+        cls,
+        name: str,
+        steps: list[TransformStep],
+        *,
+        description: str | None = None,
+        head: Dataset | None = None,
     ) -> Pipeline:
+        """A pipeline of these steps that continues from ``head`` (``bucket.to_pipeline()``)."""
         pipeline = cls(name=name, description=description)
         pipeline._extra = tuple(steps)
         if head is not None:
@@ -156,10 +172,11 @@ class Pipeline:
                 fix="call .transform(task) before .to(bucket).",
             )
         written = complete_step(self._pending.task, self._pending.sources, bucket)
-        assert written._step is not None
+        step = written.produced_by
+        assert step is not None  # complete_step always records the step
         return self._evolve(
             _pending=None,
-            _steps=_Steps(written._step, self._steps),
+            _steps=_Steps(step, self._steps),
             _head=written,
             _current={"": written},
             _positional=True,
@@ -173,7 +190,8 @@ class Pipeline:
             )
 
     # -- as a bucket (the head: what the last .to() wrote) ----------------------------------
-    def _as_bucket(self) -> Bucket:
+    def as_bucket(self) -> Dataset:
+        """The bucket the last ``.to()`` wrote: what this pipeline stands for as a source."""
         if self._head is None:
             raise DefinitionError(
                 f"{self._label} has written no bucket yet, so it cannot be used as a source.",
@@ -183,38 +201,68 @@ class Pipeline:
 
     @property
     def bucket(self) -> str:
-        return self._as_bucket().bucket
+        return self.as_bucket().bucket
 
     @property
     def id(self) -> str:
-        return self._as_bucket().id
+        return self.as_bucket().id
 
     @property
-    def provider(self) -> Provider:
-        return self._as_bucket().provider
+    def provider(self) -> StorageProvider:
+        return self.as_bucket().provider
 
     @property
     def managed(self) -> bool:
-        return self._as_bucket().managed
+        return self.as_bucket().managed
 
     @property
     def path(self) -> str:
-        return self._as_bucket().path
+        return self.as_bucket().path
 
     def get_uri(self) -> str:
-        return self._as_bucket().get_uri()
+        return self.as_bucket().get_uri()
 
-    def scan(self) -> pl.LazyFrame:
-        return self._as_bucket().scan()
+    def scan(self, storage: Any = None) -> pl.LazyFrame:
+        return self.as_bucket().scan(storage)
 
-    # -- the definition --------------------------------------------------------------------
-    @LineageView
-    def _lineage(self) -> list[TransformStep]:
+    # -- the definition (the public lineage API discovery and compile use) -------------------
+    @property
+    def pending(self) -> PendingStep | None:
+        """The ``.transform(task)`` still waiting for its ``.to()``, if any."""
+        return self._pending
+
+    @property
+    def declared_name(self) -> str | None:
+        """The name the user gave (``Pipeline(name=...)`` / ``.with_name()``), if any."""
+        return self.name
+
+    @property
+    def defines_pipeline(self) -> bool:
+        """True once a step is written or pending (a pending one is an error to report),
+        False for a pipeline that only names its sources."""
+        return self._pending is not None or bool(self._extra) or self._steps is not None
+
+    def steps(self) -> list[TransformStep]:
+        """Every step this pipeline runs, upstream first, each once. Raises DefinitionError
+        while a ``.transform()`` has no ``.to()``."""
+        self.check_complete()
+        return self._completed_steps()
+
+    def check_complete(self) -> None:
+        if self._pending is not None:
+            raise DefinitionError(
+                f"{self._label} has an incomplete step: .transform({self._pending.task.name}) has no .to().",
+                fix=f"complete it with .transform({self._pending.task.name}).to(bucket).",
+            )
+
+    def _completed_steps(self) -> list[TransformStep]:
         own = list(self._extra) + (self._steps.to_list() if self._steps else [])
         return collect_lineage(own)
 
+    _lineage = LineageView(_completed_steps)
+
     def with_name(self, name: str, description: str | None = None) -> Pipeline:
-        _check_pipeline_name(name)
+        check_pipeline_name(name)
         self.name = name
         if description:
             self.description = description
@@ -235,15 +283,8 @@ class Pipeline:
         return self
 
     def compile(self, name: str | None = None) -> CompiledPipeline:
-        from glacier.dsl.compile import compile_steps, gc_paused
-
-        if self._pending is not None:
-            raise DefinitionError(
-                f"{self._label} has an incomplete step: .transform({self._pending.task.name}) has no .to().",
-                fix=f"complete it with .transform({self._pending.task.name}).to(bucket).",
-            )
         with gc_paused():
-            steps = self._lineage
+            steps = self.steps()
             if not steps:
                 raise DefinitionError(
                     f"{self._label} has no steps.",
@@ -265,15 +306,15 @@ class Pipeline:
         return run_mode(self.compile(), mode, **kwargs)
 
     def __repr__(self) -> str:
-        steps = len(self._lineage)
+        steps = len(self._completed_steps())
         if self.name:
             return f"Pipeline(name='{self.name}', steps={steps})"
         names = ", ".join(k for k in (self._current or {}) if k)
         return f"Pipeline(sources=[{names}], steps={steps})"
 
 
-def _named_sources(buckets: dict[str, Any], label: str) -> dict[str, Bucket]:
-    out: dict[str, Bucket] = {}
+def _named_sources(buckets: dict[str, Any], label: str) -> dict[str, Dataset]:
+    out: dict[str, Dataset] = {}
     for key, value in buckets.items():
         if key in RESERVED:
             raise DefinitionError(

@@ -1,7 +1,11 @@
 """Tasks: plain functions that a decorator binds to an executor.
 
-The decorator only records a spec (a ``TaskDefinition``, pure data) next to the function;
-nothing runs and nothing is read until a backend walks the compiled DAG.
+The decorator only records (Hamilton's "decorators only record"): it checks the options and
+the function's parameters, which is cheap, and keeps them. The work that reads the
+function's source (its hash; whether it is a pyspark task) and builds the pydantic
+``TaskDefinition`` happens on first access of ``task.definition``, which compiling a
+pipeline does. So a module of many tasks imports cheaply: a Lambda cold start imports the
+user's module but never compiles it.
 """
 
 from __future__ import annotations
@@ -14,16 +18,23 @@ import re
 import sys
 import typing
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from glacier.code import source_hash
-from glacier.dag.model import DataFrameApi, TaskDefinition
+from glacier.dag.model import DataFrameApi, ExecutorKind, ExecutorSpec, TaskDefinition
 from glacier.errors import DefinitionError
 
-if TYPE_CHECKING:
-    from glacier.dsl.provider import ExecutionResource
-
 _TASK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+class TaskExecutor(Protocol):
+    """Where a task runs, as a task sees it (``provider.local()``, ``.serverless()``, ...)."""
+
+    @property
+    def type(self) -> ExecutorKind: ...
+
+    @property
+    def spec(self) -> ExecutorSpec: ...
 
 
 class Task:
@@ -37,7 +48,7 @@ class Task:
     def __init__(
         self,
         func: Callable[..., Any],
-        executor: ExecutionResource,
+        executor: TaskExecutor,
         name: str,
         timeout: float | None = None,
         retries: int = 0,
@@ -51,6 +62,7 @@ class Task:
                 f"@task was applied to {func!r}, which is not callable.",
                 fix="decorate a function: @executor.task() above `def my_task(df): ...`.",
             )
+        _check_options(name, retries, timeout, cache, config or {})
         self.func = func
         self.executor = executor
         self.name = name
@@ -58,8 +70,10 @@ class Task:
         self.retries = retries
         self.cache = cache
         self.config = dict(config or {})
+        # The parameters decide how sources bind (at .transform()), so they are read now;
+        # a bad parameter list is the decorator's error, as for a bad option.
+        self.required_params, self.optional_params = _parameters(name, inspect.signature(func))
         functools.update_wrapper(self, func)
-        self.definition = self._record()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
@@ -74,44 +88,13 @@ class Task:
 
     @property
     def params(self) -> tuple[str, ...]:
-        return self.definition.required_params + self.definition.optional_params
+        return self.required_params + self.optional_params
 
-    def _record(self) -> TaskDefinition:
-        name = self.name
-        if name == "<lambda>":
-            raise DefinitionError(
-                "A lambda was made a task without a name ('<lambda>' cannot name cloud resources).",
-                fix="name it: executor.task(name='clean')(lambda df: ...), or use a def.",
-            )
-        if not isinstance(name, str) or not _TASK_NAME.match(name):
-            raise DefinitionError(
-                f"Task name {name!r} cannot be used to name cloud resources.",
-                fix="use 1-64 letters, digits, '_' or '-', starting with a letter (task(name=...)).",
-            )
-        if not isinstance(self.retries, int) or isinstance(self.retries, bool) or self.retries < 0:
-            raise DefinitionError(
-                f"Task '{name}' has retries={self.retries!r}.",
-                fix="pass a whole number of retries, 0 or more.",
-            )
-        if self.timeout is not None and (
-            isinstance(self.timeout, bool) or not isinstance(self.timeout, int | float) or self.timeout <= 0
-        ):
-            raise DefinitionError(
-                f"Task '{name}' has timeout={self.timeout!r}.",
-                fix="pass a timeout in seconds greater than 0, or leave it unset.",
-            )
-        if not isinstance(self.cache, bool):
-            raise DefinitionError(f"Task '{name}' has cache={self.cache!r}.", fix="pass cache=True or False.")
-        try:
-            json.dumps(self.config, sort_keys=True)
-        except TypeError as exc:
-            raise DefinitionError(
-                f"Task '{name}' has a config value that is not plain data ({exc}).",
-                fix="pass only strings, numbers, booleans, lists and dicts as task config.",
-            ) from None
-        required, optional = _parameters(name, inspect.signature(self.func))
+    @functools.cached_property
+    def definition(self) -> TaskDefinition:
+        """The task as DAG data: built on first access (compiling a pipeline), once."""
         return TaskDefinition(
-            name=name,
+            name=self.name,
             executor=self.executor.spec,
             retries=self.retries,
             timeout=self.timeout,
@@ -120,9 +103,43 @@ class Task:
             code_ref=f"{self.func.__module__}:{self.func.__qualname__}",
             code_hash=source_hash(self.func),
             dataframe_api=_dataframe_api(self.func),
-            required_params=required,
-            optional_params=optional,
+            required_params=self.required_params,
+            optional_params=self.optional_params,
         )
+
+
+def _check_options(name: Any, retries: Any, timeout: Any, cache: Any, config: dict[str, Any]) -> None:
+    if name == "<lambda>":
+        raise DefinitionError(
+            "A lambda was made a task without a name ('<lambda>' cannot name cloud resources).",
+            fix="name it: executor.task(name='clean')(lambda df: ...), or use a def.",
+        )
+    if not isinstance(name, str) or not _TASK_NAME.match(name):
+        raise DefinitionError(
+            f"Task name {name!r} cannot be used to name cloud resources.",
+            fix="use 1-64 letters, digits, '_' or '-', starting with a letter (task(name=...)).",
+        )
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise DefinitionError(
+            f"Task '{name}' has retries={retries!r}.",
+            fix="pass a whole number of retries, 0 or more.",
+        )
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise DefinitionError(
+            f"Task '{name}' has timeout={timeout!r}.",
+            fix="pass a timeout in seconds greater than 0, or leave it unset.",
+        )
+    if not isinstance(cache, bool):
+        raise DefinitionError(f"Task '{name}' has cache={cache!r}.", fix="pass cache=True or False.")
+    try:
+        json.dumps(config, sort_keys=True)
+    except TypeError as exc:
+        raise DefinitionError(
+            f"Task '{name}' has a config value that is not plain data ({exc}).",
+            fix="pass only strings, numbers, booleans, lists and dicts as task config.",
+        ) from None
 
 
 def _parameters(name: str, signature: inspect.Signature) -> tuple[tuple[str, ...], tuple[str, ...]]:

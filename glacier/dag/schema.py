@@ -184,7 +184,7 @@ def schema_from_declaration(declaration: Any, *, dataset: str, mode: str = "free
                 fix="name every column with a non-empty string.",
             )
         columns[column] = dtype_name(dtype, dataset=dataset, column=column)
-    return DatasetSchema(columns=columns, declared=True, mode=mode)  # type: ignore[arg-type]
+    return DatasetSchema(columns=columns, declared=True, mode=mode)
 
 
 def to_polars(name: str) -> Any:

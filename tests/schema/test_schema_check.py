@@ -92,7 +92,7 @@ def test_the_check_reads_footers_not_data(tmp_path: Path) -> None:
 
 
 def test_missing_input_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ExecutionError, match="cannot read the schema of 'lake/orders.parquet'") as info:
+    with pytest.raises(ExecutionError, match=r"cannot read the schema of 'lake/orders\.parquet'") as info:
         check_input(
             "clean",
             "orders",

@@ -293,16 +293,9 @@ def declare_tables(
     ``registry`` (dataset id -> table) keeps a dataset that several pipelines share to one
     table, declared by the first. Two datasets mapping to one table name is an error."""
     registry = registry if registry is not None else {}
+    pending = [spec for spec in _distinct_names(specs) if spec.dataset not in registry]
     tables: dict[str, aws.glue.CatalogTable] = {}
-    names: dict[str, str] = {}
-    for spec in specs:
-        if spec.dataset in registry:
-            continue
-        if names.setdefault(spec.name, spec.dataset) != spec.dataset:
-            raise DeploymentError(
-                f"Datasets '{names[spec.name]}' and '{spec.dataset}' both map to Glue table '{spec.name}'.",
-                fix="give one of them a path that differs in more than punctuation or suffix.",
-            )
+    for spec in pending:
         opts = pulumi.ResourceOptions(parent=parent)
         args = table_args(
             spec, database=catalog.database.name, region=catalog.region, manifest_bucket=manifest_bucket
@@ -321,3 +314,17 @@ def declare_tables(
             )
         registry[spec.dataset] = tables[spec.dataset] = table
     return tables
+
+
+def _distinct_names(specs: Iterable[CatalogTableSpec]) -> list[CatalogTableSpec]:
+    """The specs, checked (before anything is declared) to map distinct datasets to
+    distinct table names."""
+    listed = list(specs)
+    names: dict[str, str] = {}
+    for spec in listed:
+        if names.setdefault(spec.name, spec.dataset) != spec.dataset:
+            raise DeploymentError(
+                f"Datasets '{names[spec.name]}' and '{spec.dataset}' both map to Glue table '{spec.name}'.",
+                fix="give one of them a path that differs in more than punctuation or suffix.",
+            )
+    return listed

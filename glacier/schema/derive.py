@@ -146,18 +146,21 @@ def derive_pipelines(
 
 # -- one task -------------------------------------------------------------------------------
 class _EmptyFrames:
-    """Empty LazyFrames of known schemas; each dataset's Polars schema is built once."""
+    """Empty LazyFrames of known schemas. Building an empty frame costs far more than
+    ``.lazy()`` on one, so one empty DataFrame is kept per distinct schema."""
 
     def __init__(self, result: DerivedSchemas) -> None:
         self._result = result
-        self._schemas: dict[str, pl.Schema] = {}
+        self._templates: dict[tuple[tuple[str, str], ...], pl.DataFrame] = {}
 
     def frame(self, dataset_id: str) -> pl.LazyFrame:
-        schema = self._schemas.get(dataset_id)
-        if schema is None:
-            columns = self._result.schemas[dataset_id].columns
-            schema = self._schemas[dataset_id] = pl.Schema({n: to_polars(d) for n, d in columns.items()})
-        return pl.LazyFrame(schema=schema)
+        columns = self._result.schemas[dataset_id].columns
+        key = tuple(columns.items())
+        template = self._templates.get(key)
+        if template is None:
+            schema = pl.Schema({name: to_polars(dtype) for name, dtype in columns.items()})
+            template = self._templates[key] = pl.DataFrame(schema=schema)
+        return template.lazy()
 
 
 def _derive_task(
@@ -322,10 +325,11 @@ def _disagreement(
     pipeline: str, dataset_id: str, earlier: KnownSchema, schema: DatasetSchema
 ) -> SchemaContractError:
     comparison = compare_schemas(earlier.schema.columns, schema.columns, "freeze")
+    differing = ", ".join(dict.fromkeys(d.column for d in comparison.differences))
     return SchemaContractError(
-        f"Pipelines disagree about dataset '{dataset_id}': {earlier.origin} gives it "
-        f"{earlier.schema.describe()}, but pipeline '{pipeline}' expects {schema.describe()} "
-        f"({describe_differences(comparison.differences)}).",
+        f"Pipelines disagree about dataset '{dataset_id}': pipeline '{pipeline}' expects "
+        f"{schema.describe()}, but it is {earlier.schema.describe()} ({earlier.origin}); they differ "
+        f"in: {differing}.",
         fix=f"declare '{dataset_id}' once, with the same schema=, in every pipeline that uses it.",
     )
 

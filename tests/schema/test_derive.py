@@ -254,7 +254,7 @@ def test_downstream_pipeline_reads_upstream_schema_and_disagreement_is_reported(
     )
     (problem,) = clash.problems
     assert str(problem).startswith(
-        "Pipelines disagree about dataset 'lake/report.parquet': declared in pipeline 'sales' gives it "
-        "region (String), revenue (Float64), but pipeline 'summary' expects region (String), revenue (Int64) "
-        "(column 'revenue' is Int64, declared Float64)."
+        "Pipelines disagree about dataset 'lake/report.parquet': pipeline 'summary' expects "
+        "region (String), revenue (Int64), but it is region (String), revenue (Float64) "
+        "(declared in pipeline 'sales'); they differ in: revenue."
     )

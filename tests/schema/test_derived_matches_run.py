@@ -1,0 +1,99 @@
+"""The schemas derived before a run (on empty frames) equal those of the files a real run
+writes: the sales example and the TPC-H pipelines, their sources declared from the generated
+files by ``infer_sources``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from glacier import load_pipelines
+from glacier.config import LocalConfig
+from glacier.dag.contract import CompiledPipeline
+from glacier.dag.schema import DatasetSchema
+from glacier.formats import Format
+from glacier.io import dataset_uri
+from glacier.runner import run_pipeline
+from glacier.schema.derive import DerivedSchemas, derive_pipelines
+from glacier.schema.infer import infer_sources, read_schema
+
+REPO = Path(__file__).resolve().parents[2]
+TEXT_FORMATS = (Format.CSV, Format.NDJSON)
+
+
+def _import_file(folder: Path, name: str) -> ModuleType:
+    sys.path.insert(0, str(folder))
+    try:
+        return __import__(name)
+    finally:
+        sys.path.remove(str(folder))
+
+
+def declared_sources(
+    pipelines: list[CompiledPipeline], storage: LocalConfig
+) -> dict[str, dict[str, DatasetSchema]]:
+    sources = {
+        f.label: DatasetSchema(columns=f.columns)
+        for f in infer_sources(pipelines, storage)
+        if f.columns is not None
+    }
+    return {p.name: sources for p in pipelines}
+
+
+def assert_derived_equals_written(
+    pipelines: list[CompiledPipeline], derived: list[DerivedSchemas], storage: LocalConfig
+) -> int:
+    """Every written dataset's file schema equals its derived one (parquet: names, order and
+    dtypes; csv/ndjson store no dtypes: names and order). Returns how many were compared."""
+    compared = 0
+    for compiled, result in zip(pipelines, derived, strict=True):
+        assert result.problems == [], result.problems
+        assert result.notes == [], result.notes
+        for task in compiled.dag.tasks:
+            dataset = compiled.dag.dataset(task.output)
+            written = read_schema(dataset_uri(dataset, storage), dataset.format)
+            expected = result.schemas[task.output].columns
+            if dataset.format in TEXT_FORMATS:
+                assert list(written) == list(expected), task.output
+            else:
+                assert list(written.items()) == list(expected.items()), task.output
+            compared += 1
+    return compared
+
+
+def test_sales_example(tmp_path: Path, state_dir: Path) -> None:
+    _import_file(REPO / "examples/sales", "generate").generate(tmp_path, orders=3_000)
+    storage = LocalConfig(base_path=str(tmp_path))
+    pipelines = list(load_pipelines(REPO / "examples/sales/pipelines.py").pipelines)
+    derived = derive_pipelines(pipelines, declared_sources(pipelines, storage))
+    enriched = derived[0].schemas["sales-curated/orders_enriched.parquet"]
+    assert not enriched.declared and enriched.columns["order_date"] == "Date"
+    for compiled in pipelines:
+        run_pipeline(compiled, storage=storage, state_dir=state_dir)
+    assert assert_derived_equals_written(pipelines, derived, storage) == 4
+
+
+@pytest.fixture(scope="module")
+def tpch_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("tpch")
+    _import_file(REPO / "bench", "tpch_pipelines").generate(base, 0.01)
+    return base
+
+
+@pytest.mark.parametrize("module", ["tpch_pipelines.py", "tpch_multi.py"])
+def test_tpch_pipelines(module: str, tpch_data: Path, state_dir: Path) -> None:
+    storage = LocalConfig(base_path=str(tpch_data))
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        pipelines = list(load_pipelines(REPO / "bench" / module).pipelines)
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    derived = derive_pipelines(pipelines, declared_sources(pipelines, storage))
+    for compiled in pipelines:
+        run_pipeline(compiled, storage=storage, state_dir=state_dir)
+    assert assert_derived_equals_written(pipelines, derived, storage) == sum(
+        len(p.dag.tasks) for p in pipelines
+    )

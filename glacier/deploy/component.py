@@ -247,7 +247,9 @@ class PipelineDeployment(pulumi.ComponentResource):
         role = aws.iam.Role(
             self._child(label, "role"),
             name=role_name,
-            assume_role_policy=iam.dumps(iam.assume_role_policy(service)),
+            assume_role_policy=self.account.apply(
+                lambda a: iam.dumps(iam.assume_role_policy(service, self._arns(a)))
+            ),
             tags=self.tags,
             opts=self._opts(),
         )
@@ -419,14 +421,14 @@ class PipelineDeployment(pulumi.ComponentResource):
     def _definition(self) -> pulumi.Input[str]:
         if not self.emr_resources:
             # Known at preview time: names are deterministic.
-            return asl.dumps(asl.build_definition(self.dag, self._targets({})))
+            return asl.dumps(asl.build_definition(self.dag, self._targets({}), partition=self.partition))
         tasks = sorted(self.emr_resources)
         ids = [self.emr_resources[t][0].id for t in tasks]
         roles = [self.emr_resources[t][1].arn for t in tasks]
 
         def render(values: list[Any]) -> str:
             emr = {t: (values[i], values[len(tasks) + i]) for i, t in enumerate(tasks)}
-            return asl.dumps(asl.build_definition(self.dag, self._targets(emr)))
+            return asl.dumps(asl.build_definition(self.dag, self._targets(emr), partition=self.partition))
 
         return pulumi.Output.all(*ids, *roles).apply(render)
 

@@ -11,7 +11,16 @@ import re
 from typing import Any, Literal, get_args, get_origin
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
 from glacier.errors import ConfigError
 
@@ -101,6 +110,14 @@ class AwsConfig(GlacierConfig):
                 f"must be a key in the buckets' region {region} (S3 uses keys of its own region only)"
             )
         return value
+
+    @model_serializer(mode="wrap")
+    def _without_unset_key(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # No key: the same document as before the field existed (DAG JSON and hashes unchanged).
+        data = handler(self)
+        if isinstance(data, dict) and data.get("kms_key_arn") is None:
+            data.pop("kms_key_arn", None)
+        return data
 
     @field_validator("region")
     @classmethod

@@ -352,4 +352,89 @@ def test_credentials_come_from_the_profile_file(tmp_path: Path, monkeypatch: pyt
     assert china["aws_virtual_hosted_style_request"] == "false"
     client = S3Client(china)
     assert client.endpoint is None and client._client.meta.endpoint_url == china["aws_endpoint_url"]
+    assert client._client.meta.config.s3["addressing_style"] == "virtual"
     assert json.loads(json.dumps(options))  # plain strings only: Polars passes them to object_store
+
+
+def _no_aws_variables(monkeypatch: pytest.MonkeyPatch, tmp: Path, config: str = "") -> None:
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    (tmp / "credentials").write_text("")
+    (tmp / "config").write_text(config)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp / "config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def test_expiring_credentials_are_refreshed_by_the_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile whose credentials expire (here: a credential_process, as SSO and assumed roles
+    do): each run resolves fresh ones through the same botocore session."""
+    script = tmp_path / "issue_credentials.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import datetime, json, pathlib
+            count = pathlib.Path({str(tmp_path / "count")!r})
+            n = int(count.read_text()) + 1 if count.exists() else 1
+            count.write_text(str(n))
+            expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+            print(json.dumps({{"Version": 1, "AccessKeyId": f"ASIAEXPIRING{{n}}", "SecretAccessKey": "s",
+                               "SessionToken": f"token-{{n}}", "Expiration": expires.isoformat()}}))
+            """
+        )
+    )
+    _no_aws_variables(
+        monkeypatch, tmp_path, f"[profile expiring]\ncredential_process = {sys.executable} {script}\n"
+    )
+    first = storage_options(AwsConfig(profile="expiring"))
+    second = storage_options(AwsConfig(profile="expiring"))
+    # Five minutes left is inside botocore's refresh window: every run gets fresh ones.
+    runs = [int(o["aws_access_key_id"].removeprefix("ASIAEXPIRING")) for o in (first, second)]
+    assert runs[0] < runs[1] and second["aws_session_token"] == f"token-{runs[1]}"
+
+
+def test_web_identity_credentials_reach_s3_with_authentication_enforced(
+    enforced_iam: EnforcedIam,
+    s3_client: Any,
+    fresh_bucket: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (EKS, GitHub Actions): botocore calls STS
+    (moto's, via AWS_ENDPOINT_URL_STS) and the resulting role's credentials pass S3's checks."""
+    s3_client.put_object(Bucket=fresh_bucket, Key="in/data.parquet", Body=b"data")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": "token.example"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+            }
+        ],
+    }
+    role = enforced_iam.role(
+        "glacier-web-identity", json.dumps(trust), json.dumps(_bucket_policy(fresh_bucket))
+    )
+    _no_aws_variables(monkeypatch, tmp_path)
+    (tmp_path / "token").write_text("a-web-identity-token")
+    monkeypatch.setenv("AWS_WEB_IDENTITY_TOKEN_FILE", str(tmp_path / "token"))
+    monkeypatch.setenv("AWS_ROLE_ARN", role)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", enforced_iam.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", enforced_iam.endpoint)
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    from glacier.io.location import aws_storage_options
+
+    options = aws_storage_options()  # as in Lambda / Glue: no AwsConfig
+    assert options["aws_access_key_id"].startswith("ASIA") and options["aws_session_token"]
+    client = S3Client(options)
+    assert client._client.meta.config.s3["addressing_style"] == "path"  # a custom endpoint
+    with enforced_iam.enforced():
+        head = client.head(fresh_bucket, "in/data.parquet")
+        client.copy(fresh_bucket, "in/data.parquet", "out/data.parquet")
+        frame = pl.DataFrame({"x": [1, 2]})
+        frame.lazy().sink_parquet(f"s3://{fresh_bucket}/out/frame.parquet", storage_options=options)
+    assert head is not None and head.size == 4
+    assert _keys(s3_client, fresh_bucket) == ["in/data.parquet", "out/data.parquet", "out/frame.parquet"]

@@ -61,9 +61,11 @@ class OrchestrationLayer(ComputeLayer):
     def _definition(self) -> pulumi.Input[str]:
         if not self.emr_resources:
             # Known at preview time: names are deterministic.
-            return asl.dumps(asl.build_definition(self.dag, self._targets({})))
+            return asl.dumps(asl.build_definition(self.dag, self._targets({}), partition=self.partition))
         return self._with_emr_ids(
-            lambda _, emr: asl.dumps(asl.build_definition(self.dag, self._targets(emr)))
+            lambda _, emr: asl.dumps(
+                asl.build_definition(self.dag, self._targets(emr), partition=self.partition)
+            )
         )
 
     def _state_machine_policy(self) -> pulumi.Output[str]:

@@ -14,8 +14,7 @@ from typing import Any
 import polars as pl
 
 from glacier.formats import Format
-from glacier.io.cancel import CancelToken
-from glacier.io.datasets.base import HIDDEN_PREFIXES, Dataset, StoredDataset
+from glacier.io.datasets.base import HIDDEN_PREFIXES, Dataset, PendingWrite, StoredDataset
 from glacier.io.datasets.versions_local import LocalVersions, LocalVersionStage
 from glacier.io.datasets.versions_s3 import S3Versions, S3VersionStage
 from glacier.io.location import is_s3
@@ -58,37 +57,10 @@ class ParquetDirectoryDataset(Dataset):
             **self._scan_kwargs(),
         )
 
-    def _save(self, frame: pl.LazyFrame, partition_by: list[str] | None, cancel: CancelToken) -> int | None:
-        stage = self.versions.begin()
-        try:
-            self._sink_or_collect(frame, stage.target, partition_by)
-            if not stage.has_data():
-                self._write_schema(frame.collect_schema(), stage.target)
-            rows = self._rows_at(stage.target)
-            cancel.publish(lambda: stage.publish(rows))
-        finally:
-            stage.discard()
-        stage.collect_garbage()
-        return rows
+    def _begin_write(self, partition_by: list[str] | None) -> DirectoryWrite:
+        return DirectoryWrite(self, partition_by)
 
-    def _sink_or_collect(self, frame: pl.LazyFrame, target: str, partition_by: list[str] | None) -> None:
-        destination = (
-            pl.PartitionBy(target, key=partition_by)
-            if partition_by
-            else pl.PartitionBy(target, approximate_bytes_per_file=_FILE_BYTES)
-        )
-        kwargs = self._storage_kwargs(target)
-        try:
-            frame.sink_parquet(destination, **kwargs)
-        except pl.exceptions.InvalidOperationError as exc:
-            if "stream" not in str(exc).lower() and "sink" not in str(exc).lower():
-                raise
-            frame.collect().lazy().sink_parquet(destination, **kwargs)
-
-    def _write_schema(self, schema: pl.Schema, target: str) -> None:
-        pl.LazyFrame(schema=schema).sink_parquet(target + _SCHEMA_FILE, **self._storage_kwargs(target))
-
-    def _rows_at(self, source: str | list[str]) -> int:
+    def rows_at(self, source: str | list[str]) -> int:
         scan = pl.scan_parquet(
             source, hive_partitioning=False, hidden_file_prefix=HIDDEN_PREFIXES, **self._scan_kwargs()
         )
@@ -99,7 +71,7 @@ class ParquetDirectoryDataset(Dataset):
             rows = self.versions.rows()
             if rows is not None:
                 return rows
-        return self._rows_at(self.read_source())
+        return self.rows_at(self.read_source())
 
     def _stat(self) -> StoredDataset | None:
         return self.versions.stat()
@@ -114,20 +86,45 @@ class ParquetDirectoryDataset(Dataset):
         base = paths[0] if isinstance(source, str) else self.uri
         return spark.read.option("basePath", base).parquet(*paths)
 
-    def _spark_save(
-        self, df: Any, scratch: Path, partition_by: list[str] | None, cancel: CancelToken
-    ) -> int | None:
-        stage: LocalVersionStage | S3VersionStage = self.versions.begin()
-        try:
-            writer = df.write.mode("overwrite")
-            if partition_by:
-                writer = writer.partitionBy(*partition_by)
-            writer.parquet(stage.target)
-            if not stage.has_data():  # an empty result: keep its schema in one file
-                df.limit(0).coalesce(1).write.mode("append").parquet(stage.target)
-            rows = self._rows_at(stage.target)
-            cancel.publish(lambda: stage.publish(rows))
-        finally:
-            stage.discard()
-        stage.collect_garbage()
-        return rows
+    def _spark_write(self, df: Any, pending: PendingWrite, scratch: Path) -> None:
+        assert isinstance(pending, DirectoryWrite)
+        writer = df.write.mode("overwrite")
+        if pending.partition_by:
+            writer = writer.partitionBy(*pending.partition_by)
+        writer.parquet(pending.target)
+        if not pending.stage.has_data():  # an empty result: keep its schema in one file
+            df.limit(0).coalesce(1).write.mode("append").parquet(pending.target)
+
+
+class DirectoryWrite(PendingWrite):
+    """One staged write of a directory dataset: a new version, published whole."""
+
+    dataset: ParquetDirectoryDataset
+
+    def __init__(self, dataset: ParquetDirectoryDataset, partition_by: list[str] | None) -> None:
+        super().__init__(dataset, partition_by)
+        self.stage: LocalVersionStage | S3VersionStage = dataset.versions.begin()
+        self.target = self.stage.target
+
+    def _sink(self, frame: pl.LazyFrame, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        destination = (
+            pl.PartitionBy(self.target, key=self.partition_by)
+            if self.partition_by
+            else pl.PartitionBy(self.target, approximate_bytes_per_file=_FILE_BYTES)
+        )
+        return frame.sink_parquet(destination, **kwargs)
+
+    def _finish(self) -> int | None:
+        if not self.stage.has_data():  # zero rows: one file holding the schema
+            empty = pl.LazyFrame(schema=self.columns())
+            empty.sink_parquet(self.target + _SCHEMA_FILE, **self.dataset.storage_kwargs(self.target))
+        return self.dataset.rows_at(self.target)
+
+    def _publish(self, rows: int | None) -> None:
+        self.stage.publish(rows)
+
+    def discard(self) -> None:
+        self.stage.discard()
+
+    def _after_publish(self) -> None:
+        self.stage.collect_garbage()

@@ -20,8 +20,7 @@ import polars as pl
 
 from glacier.errors import ExecutionError
 from glacier.formats import Format
-from glacier.io.cancel import CancelToken
-from glacier.io.datasets.base import Dataset, StoredDataset
+from glacier.io.datasets.base import Dataset, PendingWrite, StoredDataset
 from glacier.io.datasets.filestage import FileStage, open_stage
 from glacier.io.location import is_s3, split_s3
 from glacier.io.s3 import S3Client
@@ -37,41 +36,25 @@ class FileDataset(Dataset):
         kwargs: dict[str, Any] = {"storage_options": self.options} if self.options else {}
         return type(self).scan(self.uri, **kwargs)
 
-    def _save(self, frame: pl.LazyFrame, partition_by: list[str] | None, cancel: CancelToken) -> int | None:
-        stage = open_stage(self.uri, self.options)
-        try:
-            self._sink_or_collect(frame, stage.target)
-            self._check_empty(stage, lambda: frame.collect_schema().names())
-            rows = self._rows_at(stage.target)
-            cancel.publish(stage.publish)
-            return rows
-        finally:
-            stage.discard()
-
-    def _sink_or_collect(self, frame: pl.LazyFrame, target: str) -> None:
-        """Stream into ``target``; collect first only when Polars cannot stream the plan."""
-        kwargs = self._storage_kwargs(target)
-        try:
-            self._sink(frame, target, kwargs)
-        except pl.exceptions.InvalidOperationError as exc:
-            if "stream" not in str(exc).lower() and "sink" not in str(exc).lower():
-                raise
-            self._sink(frame.collect().lazy(), target, kwargs)
+    def _begin_write(self, partition_by: list[str] | None) -> FileWrite:
+        return FileWrite(self, partition_by)
 
     @abstractmethod
-    def _sink(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> None: ...
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        """Polars' sink of this format (``kwargs`` may ask for a lazy sink)."""
 
-    def _check_empty(self, stage: FileStage, columns: Callable[[], list[str]]) -> None:
+    def check_empty(self, pending: FileWrite) -> None:
         """Make a zero-row result readable (or refuse it); most formats need nothing."""
+        return None
 
-    def _rows_at(self, uri: str) -> int | None:
+    def rows_at(self, uri: str) -> int | None:
         if not self.counts_rows:
             return None
         kwargs: dict[str, Any] = {"storage_options": self.options} if self.options else {}
         return int(type(self).scan(uri, **kwargs).select(pl.len()).collect().item())
 
     def _count_rows(self) -> int | None:
-        return self._rows_at(self.uri)
+        return self.rows_at(self.uri)
 
     def _stat(self) -> StoredDataset | None:
         if is_s3(self.uri):
@@ -94,24 +77,43 @@ class FileDataset(Dataset):
     def _spark_writer(self, writer: Any) -> Callable[[str], None]:
         return getattr(writer, str(self.spark_format))
 
-    def _spark_save(
-        self, df: Any, scratch: Path, partition_by: list[str] | None, cancel: CancelToken
-    ) -> int | None:
-        stage = open_stage(self.uri, self.options)
-        try:
-            out = scratch / f"out-{secrets.token_hex(4)}"
-            self._spark_writer(df.coalesce(1).write.mode("overwrite"))(str(out))
-            parts = sorted(p for p in out.iterdir() if p.name.startswith("part-"))
-            if parts:
-                shutil.move(parts[0], stage.target)  # scratch may be another filesystem
-            else:  # Spark wrote no file for an empty result
-                Path(stage.target).touch()
-            self._check_empty(stage, lambda: list(df.columns))
-            rows = self._rows_at(stage.target)
-            cancel.publish(stage.publish)
-            return rows
-        finally:
-            stage.discard()
+    def _spark_write(self, df: Any, pending: PendingWrite, scratch: Path) -> None:
+        """Spark writes one part file (``coalesce(1)``), which becomes the staged file."""
+        out = scratch / f"out-{secrets.token_hex(4)}"
+        self._spark_writer(df.coalesce(1).write.mode("overwrite"))(str(out))
+        parts = sorted(p for p in out.iterdir() if p.name.startswith("part-"))
+        if parts:
+            shutil.move(parts[0], pending.target)  # scratch may be another filesystem
+        else:  # Spark wrote no file for an empty result
+            Path(pending.target).touch()
+        pending.schema = lambda: pl.Schema(dict.fromkeys(df.columns, pl.String()))
+
+
+class FileWrite(PendingWrite):
+    """One staged write of a file dataset (``filestage``)."""
+
+    dataset: FileDataset
+
+    def __init__(self, dataset: FileDataset, partition_by: list[str] | None) -> None:
+        super().__init__(dataset, partition_by)
+        self.stage: FileStage = open_stage(dataset.uri, dataset.options)
+        self.target = self.stage.target
+
+    def size(self) -> int:
+        return self.stage.size()
+
+    def _sink(self, frame: pl.LazyFrame, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return self.dataset.sink_into(frame, self.target, kwargs)
+
+    def _finish(self) -> int | None:
+        self.dataset.check_empty(self)
+        return self.dataset.rows_at(self.target)
+
+    def _publish(self, rows: int | None) -> None:
+        self.stage.publish()
+
+    def discard(self) -> None:
+        self.stage.discard()
 
 
 class ParquetDataset(FileDataset):
@@ -120,8 +122,8 @@ class ParquetDataset(FileDataset):
     spark_format = "parquet"
     scan = staticmethod(pl.scan_parquet)
 
-    def _sink(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> None:
-        frame.sink_parquet(target, **kwargs)
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return frame.sink_parquet(target, **kwargs)
 
 
 class IpcDataset(FileDataset):
@@ -130,8 +132,8 @@ class IpcDataset(FileDataset):
     spark_format = None  # Spark has no Arrow IPC reader or writer
     scan = staticmethod(pl.scan_ipc)
 
-    def _sink(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> None:
-        frame.sink_ipc(target, **kwargs)
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return frame.sink_ipc(target, **kwargs)
 
 
 class CsvDataset(FileDataset):
@@ -139,13 +141,13 @@ class CsvDataset(FileDataset):
     spark_format = "csv"
     scan = staticmethod(pl.scan_csv)
 
-    def _sink(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> None:
-        frame.sink_csv(target, **kwargs)
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return frame.sink_csv(target, **kwargs)
 
-    def _check_empty(self, stage: FileStage, columns: Callable[[], list[str]]) -> None:
-        if stage.size() == 0:  # Spark writes nothing for an empty result: keep the header
-            frame = pl.LazyFrame(schema=dict.fromkeys(columns(), pl.String))
-            frame.sink_csv(stage.target, **self._storage_kwargs(stage.target))
+    def check_empty(self, pending: FileWrite) -> None:
+        if pending.size() == 0:  # an empty result written without its header: add it
+            header = pl.LazyFrame(schema=dict.fromkeys(pending.columns().names(), pl.String()))
+            header.sink_csv(pending.target, **self.storage_kwargs(pending.target))
 
     def _spark_reader(self, reader: Any) -> Callable[[str], Any]:
         return reader.option("header", "true").option("inferSchema", "true").csv
@@ -159,11 +161,11 @@ class NdjsonDataset(FileDataset):
     spark_format = "json"  # Spark's json is JSON lines
     scan = staticmethod(pl.scan_ndjson)
 
-    def _sink(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> None:
-        frame.sink_ndjson(target, **kwargs)
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return frame.sink_ndjson(target, **kwargs)
 
-    def _check_empty(self, stage: FileStage, columns: Callable[[], list[str]]) -> None:
-        if stage.size() == 0:
+    def check_empty(self, pending: FileWrite) -> None:
+        if pending.size() == 0:
             raise ExecutionError(
                 f"The result for '{self.uri}' has no rows, and an .ndjson/.jsonl file cannot record "
                 "the columns of an empty result (a task reading it could not run); nothing was "

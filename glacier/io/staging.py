@@ -3,10 +3,12 @@
 Pure (standard library only): the runtime names and cleans staging entries with it, and the
 IAM policies (``glacier.deploy.iam``) grant the task roles exactly these keys.
 
-- **Staging** (in-flight writes): every write of dataset ``<parent>/<name>`` stages under the
-  one hidden folder ``<parent>/.glacier-tmp-staging-<name>/``, as ``<writer>-<name>``. One
-  folder per dataset, so the next write finds a killed write's leftovers by listing a prefix
-  its role may list (on S3 the policy allows ``<parent>/.glacier-tmp-*-<name>``).
+- **Staging** (in-flight writes) of dataset ``<parent>/<name>``: locally the hidden entry
+  ``<parent>/.glacier-tmp-<writer>-<name>`` beside it (a file, or a directory); on S3 the key
+  ``<parent>/.glacier-tmp-staging-<name>/<writer>-<name>``, one folder per dataset, so the next
+  write finds a killed write's leftovers by listing a prefix its role may list (the policy
+  allows ``<parent>/.glacier-tmp-*-<name>``). A directory dataset on S3 stages as a version
+  root under its own prefix instead.
 - **Versions** (published directory datasets): locally ``<parent>/.glacier-v-<name>/<writer>/``
   behind the symlink ``<parent>/<name>``; on S3 ``<prefix>.glacier-v-<writer>/`` under the
   dataset's own prefix, named by the manifest ``<prefix>_glacier_manifest.json``.
@@ -88,22 +90,33 @@ class Writer:
         return self.host == host_id() and not pid_alive(self.pid)
 
 
+def staging_name(name: str, writer: Writer) -> str:
+    """A local write's hidden entry beside dataset ``name``."""
+    return f"{STAGING_MARK}{writer.tag}-{name}"
+
+
 def staging_folder(name: str) -> str:
-    """The hidden folder, beside dataset ``name``, that holds its in-flight writes."""
+    """The hidden S3 folder, beside dataset ``name``, that holds its in-flight writes."""
     return f"{STAGING_FOLDER}{name}"
 
 
 def staging_entry(name: str, writer: Writer) -> str:
-    """One write's entry in the staging folder of ``name``."""
+    """One write's entry in the S3 staging folder of ``name``."""
     return f"{writer.tag}-{name}"
 
 
 def entry_writer(entry: str, name: str) -> Writer | None:
-    """The writer of staging entry ``entry`` of dataset ``name`` (None: not one of ours)."""
+    """The writer of staging entry ``entry`` of dataset ``name`` (an S3 folder entry, or a
+    local ``staging_name``); None when it is not one of ours."""
     suffix = f"-{name}"
     if not entry.endswith(suffix):
         return None
-    return Writer.parse(entry[: -len(suffix)])
+    tag = entry[: -len(suffix)].removeprefix(STAGING_MARK)
+    pid, _, token = tag.partition("-")
+    if pid.isdigit() and token and "-" not in token:
+        # An earlier Glacier's local entry, '<pid>-<random>': judged by its process alone.
+        return Writer(int(time.time()), host_id(), int(pid), token)
+    return Writer.parse(tag)
 
 
 def version_name(writer: Writer) -> str:

@@ -3,9 +3,9 @@
 What a reader can observe (the guarantee), implemented by the format's dataset class
 (``glacier.io.datasets``):
 
-- File (local or S3): the result streams into the dataset's hidden staging folder
-  (``<parent>/.glacier-tmp-staging-<name>/<writer>-<name>``) and is published in one step
-  (``os.replace`` locally, one server-side copy on S3). Readers see the old object or the new
+- File (local or S3): the result streams into a hidden staging entry beside it
+  (``glacier.io.staging``) and is published in one step (``os.replace`` locally, one
+  server-side copy on S3). Readers see the old object or the new
   one, never a part; a failure or a kill leaves the old target untouched.
 - Directory (hive-partitioned parquet): the whole set is written as a new immutable version
   and published by one atomic step (locally a symlink swap, on S3 one manifest PUT); readers

@@ -21,7 +21,7 @@ from glacier.config import AwsConfig, LocalConfig, StorageConfig
 from glacier.errors import ExecutionError
 from glacier.formats import Format
 from glacier.io import scan_uri, storage_options, write_atomic
-from glacier.io.staging import Writer, host_id, staging_entry, staging_folder, version_name
+from glacier.io.staging import Writer, host_id, staging_entry, staging_folder, staging_name, version_name
 from glacier.runner import run_pipeline
 
 EMPTY_FORMATS = ["out.parquet", "out.arrow", "out.csv", "out_dir/"]
@@ -134,7 +134,7 @@ def test_sigkill_mid_directory_write_keeps_the_version_and_next_run_cleans(
             assert proc.poll() is None, "the run ended before it was killed"
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        assert list((tmp_path / "lake" / staging_folder("out")).iterdir()), "the write should be staged"
+        assert list((tmp_path / "lake").glob(".glacier-tmp-*-out")), "the write should be staged"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -218,12 +218,28 @@ def test_s3_leftovers_of_killed_writes_are_removed_by_the_next_write(
 def test_local_staging_of_a_dead_process_is_removed_and_a_live_one_kept(tmp_path: Path) -> None:
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    folder = tmp_path / "lake" / staging_folder("out.parquet")
-    folder.mkdir(parents=True)
+    lake = tmp_path / "lake"
+    lake.mkdir()
     gone = Writer(int(time.time()), host_id(), dead.pid, "deadbeef")
     running = Writer.current()
     for writer in (gone, running):
-        (folder / staging_entry("out.parquet", writer)).write_bytes(b"partial")
-    write_atomic(pl.LazyFrame({"x": [1]}), str(tmp_path / "lake/out.parquet"), Format.PARQUET)
-    assert [p.name for p in folder.iterdir()] == [staging_entry("out.parquet", running)]
+        (lake / staging_name("out.parquet", writer)).write_bytes(b"partial")
+    (lake / staging_name("x-out.parquet", gone)).write_bytes(b"another dataset's")
+    write_atomic(pl.LazyFrame({"x": [1]}), str(lake / "out.parquet"), Format.PARQUET)
+    assert sorted(p.name for p in lake.glob(".glacier-tmp-*")) == sorted(
+        [staging_name("out.parquet", running), staging_name("x-out.parquet", gone)]
+    )
     assert Writer.parse(gone.tag) == gone and gone.abandoned() and not running.abandoned()
+
+
+def test_staging_left_by_an_earlier_version_is_judged_by_its_process(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lake = tmp_path / "lake"
+    (lake / f".glacier-tmp-{dead.pid}-a1b2c3d4-out").mkdir(parents=True)  # an earlier layout
+    (lake / f".glacier-tmp-{os.getpid()}-a1b2c3d4-out.parquet").write_bytes(b"still running")
+    write_atomic(pl.LazyFrame({"x": [1]}), str(lake / "out") + "/", Format.PARQUET_DIR)
+    write_atomic(pl.LazyFrame({"x": [1]}), str(lake / "out.parquet"), Format.PARQUET)
+    assert [p.name for p in lake.glob(".glacier-tmp-*")] == [
+        f".glacier-tmp-{os.getpid()}-a1b2c3d4-out.parquet"
+    ]

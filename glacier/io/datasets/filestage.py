@@ -1,15 +1,17 @@
 """Staging and publishing one object (a file dataset), locally and on S3.
 
-A write streams into ``<parent>/.glacier-tmp-staging-<name>/<writer>-<name>`` and is
-published in one step: ``os.replace`` locally, one server-side copy on S3 (CopyObject,
+A write streams into a hidden staging entry (``glacier.io.staging``: locally
+``<parent>/.glacier-tmp-<writer>-<name>``, on S3 under ``<parent>/.glacier-tmp-staging-<name>/``)
+and is published in one step: ``os.replace`` locally, one server-side copy on S3 (CopyObject,
 multipart above 5 GB), which S3 makes visible whole or not at all. Polars' S3 sink completes
 its upload even when the query fails midway, which is why S3 stages too. Opening a stage
-first removes the entries of abandoned writers (``glacier.io.staging``) from that folder.
+first removes the entries of abandoned writers of the same dataset.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import shutil
 from abc import ABC, abstractmethod
@@ -18,7 +20,7 @@ from pathlib import Path
 from glacier.errors import ExecutionError
 from glacier.io.location import StorageOptions, is_s3, split_s3
 from glacier.io.s3 import S3Client
-from glacier.io.staging import Writer, entry_writer, staging_entry, staging_folder
+from glacier.io.staging import STAGING_MARK, Writer, entry_writer, staging_entry, staging_folder, staging_name
 
 
 class FileStage(ABC):
@@ -44,11 +46,11 @@ def open_stage(uri: str, options: StorageOptions | None, writer: Writer | None =
     return LocalFileStage(Path(uri), writer)
 
 
-def remove_abandoned_local(folder: Path, name: str) -> None:
-    """Remove entries of ``folder`` (a staging folder of ``name``) whose writers are gone."""
-    if not folder.is_dir():
+def remove_abandoned_local(parent: Path, name: str) -> None:
+    """Remove the staging entries of dataset ``name`` in ``parent`` whose writers are gone."""
+    if not parent.is_dir():
         return
-    for entry in folder.iterdir():
+    for entry in parent.glob(f"{STAGING_MARK}*-{glob.escape(name)}"):
         writer = entry_writer(entry.name, name)
         if writer is None or not writer.abandoned():
             continue
@@ -58,18 +60,12 @@ def remove_abandoned_local(folder: Path, name: str) -> None:
             entry.unlink(missing_ok=True)
 
 
-def remove_if_empty(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not empty (another write is staging), or gone
-        folder.rmdir()
-
-
 class LocalFileStage(FileStage):
     def __init__(self, path: Path, writer: Writer) -> None:
         self.path = path
-        self.folder = path.parent / staging_folder(path.name)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        remove_abandoned_local(self.folder, path.name)
-        self.staged = self.folder / staging_entry(path.name, writer)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_local(path.parent, path.name)
+        self.staged = path.parent / staging_name(path.name, writer)
         self.target = str(self.staged)
 
     def size(self) -> int:
@@ -80,7 +76,6 @@ class LocalFileStage(FileStage):
 
     def discard(self) -> None:
         self.staged.unlink(missing_ok=True)
-        remove_if_empty(self.folder)
 
 
 class S3FileStage(FileStage):

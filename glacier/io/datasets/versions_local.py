@@ -1,7 +1,7 @@
 """Whole publishes of a local directory dataset: immutable versions behind a symlink.
 
 ``<parent>/<name>`` is a symlink to ``.glacier-v-<name>/<writer>`` (relative, so the data
-folder can move). A write fills ``.glacier-tmp-staging-<name>/<writer>-<name>/``, renames it
+folder can move). A write fills ``.glacier-tmp-<writer>-<name>/`` beside it, renames it
 into the versions folder, and points the symlink at it with one ``os.replace`` (rename(2) is
 atomic). A reader resolves the symlink once (``current``) and scans that version, which
 nothing changes while it is current or recently superseded, so a scan never mixes two
@@ -26,14 +26,8 @@ import time
 from pathlib import Path
 
 from glacier.io.datasets.base import HIDDEN_PREFIXES, StoredDataset
-from glacier.io.datasets.filestage import remove_abandoned_local, remove_if_empty
-from glacier.io.staging import (
-    RETAIN_SUPERSEDED_SECONDS,
-    Writer,
-    staging_entry,
-    staging_folder,
-    versions_folder,
-)
+from glacier.io.datasets.filestage import remove_abandoned_local
+from glacier.io.staging import RETAIN_SUPERSEDED_SECONDS, Writer, staging_name, versions_folder
 
 
 def data_files(root: Path) -> list[Path]:
@@ -50,7 +44,6 @@ class LocalVersions:
         self.path = Path(uri.rstrip("/"))
         self.name = self.path.name
         self.versions = self.path.parent / versions_folder(self.name)
-        self.staging = self.path.parent / staging_folder(self.name)
 
     def current(self) -> Path | None:
         """The directory readers see: the version the symlink names, or a directory written
@@ -86,10 +79,10 @@ class LocalVersionStage:
     def __init__(self, versions: LocalVersions) -> None:
         self.v = versions
         self.writer = Writer.current()
-        versions.staging.mkdir(parents=True, exist_ok=True)
-        remove_abandoned_local(versions.staging, versions.name)
-        self.staged = versions.staging / staging_entry(versions.name, self.writer)
-        self.staged.mkdir(parents=True)
+        versions.path.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned_local(versions.path.parent, versions.name)
+        self.staged = versions.path.parent / staging_name(versions.name, self.writer)
+        self.staged.mkdir()
         self.target = str(self.staged) + "/"
 
     def has_data(self) -> bool:
@@ -126,7 +119,6 @@ class LocalVersionStage:
             self.staged.unlink()
         elif self.staged.exists():
             shutil.rmtree(self.staged, ignore_errors=True)
-        remove_if_empty(self.v.staging)
 
     def collect_garbage(self) -> None:
         """Delete versions superseded more than ``RETAIN_SUPERSEDED_SECONDS`` ago."""

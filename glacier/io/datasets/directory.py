@@ -17,7 +17,7 @@ from glacier.formats import Format
 from glacier.io.datasets.base import HIDDEN_PREFIXES, Dataset, PendingWrite, StoredDataset
 from glacier.io.datasets.versions_local import LocalVersions, LocalVersionStage
 from glacier.io.datasets.versions_s3 import S3Versions, S3VersionStage
-from glacier.io.location import is_s3
+from glacier.io.location import StorageOptions, is_s3
 
 _FILE_BYTES = 256 * 1024 * 1024  # unkeyed directory datasets: split files at about this size
 _SCHEMA_FILE = "00000000.parquet"  # the one file of a zero-row result
@@ -29,9 +29,9 @@ class ParquetDirectoryDataset(Dataset):
     counts_rows = True
     spark_format = "parquet"
     s3_read_overhead = (1, 1)  # GET the manifest, LIST the version
-    s3_write_overhead = (1, 3)  # GET the manifest; LIST the staged files, PUT the manifest, LIST for garbage
+    s3_write_overhead = (1, 3)  # GET the manifest; LIST the staged files, PUT the manifest, LIST old ones
 
-    def __init__(self, uri: str, options: Any = None) -> None:
+    def __init__(self, uri: str, options: StorageOptions | None = None) -> None:
         super().__init__(uri if uri.endswith("/") else uri + "/", options)
         self.versions: LocalVersions | S3Versions = (
             S3Versions(self.uri, options) if is_s3(self.uri) else LocalVersions(self.uri)

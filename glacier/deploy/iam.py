@@ -19,6 +19,7 @@ from typing import Any
 from glacier.config import AwsConfig
 from glacier.dag.model import DatasetNode, PipelineDAG, TaskNode
 from glacier.deploy import naming
+from glacier.io.staging import STAGING_MARK as _STAGING_MARK
 
 Policy = dict[str, Any]
 VERSION = "2012-10-17"
@@ -113,9 +114,9 @@ def _key_pattern(dataset: DatasetNode) -> str:
     return f"{dataset.path}*" if dataset.is_directory else dataset.path
 
 
-# The runtime writes a result under a hidden sibling key, then publishes it with one
-# server-side copy (glacier/io/write.py): ".glacier-tmp-<pid>-<random>-<name>".
-STAGING_MARK = ".glacier-tmp-"
+# The runtime stages a result under hidden keys beside it, then publishes it with one
+# server-side copy (glacier/io/staging.py names them).
+STAGING_MARK = _STAGING_MARK
 
 
 def _staging_pattern(dataset: DatasetNode) -> str:

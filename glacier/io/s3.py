@@ -36,6 +36,7 @@ class S3Object:
     key: str
     size: int
     etag: str
+    version_id: str | None = None  # HEAD only, on a bucket with versioning
 
 
 class S3Client:
@@ -55,7 +56,10 @@ class S3Client:
         status, headers, _ = self._request("HEAD", bucket, key, allow=(404,))
         if status == 404:
             return None
-        return S3Object(key, int(headers.get("Content-Length", "0")), headers.get("ETag", "").strip('"'))
+        version = next((v for k, v in headers.items() if k.lower() == "x-amz-version-id"), None)
+        return S3Object(
+            key, int(headers.get("Content-Length", "0")), headers.get("ETag", "").strip('"'), version
+        )
 
     def list(self, bucket: str, prefix: str) -> list[S3Object]:
         objects: list[S3Object] = []

@@ -12,17 +12,19 @@ import hashlib
 import json
 import threading
 import time
-import types
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, Protocol
 
-from glacier.code import import_code_ref, source_hash
+from glacier.code import import_code_ref
 from glacier.config import AwsConfig, LocalConfig, StorageConfig
 from glacier.dag.model import PipelineDAG, TaskNode
 from glacier.errors import ConfigError, ExecutionError, GlacierError, TaskTimeoutError
-from glacier.io import CancelToken, StorageOptions, dataset_uri, stat_uri, storage_options
+from glacier.formats import Format
+from glacier.io import CancelToken, StorageOptions, StoredDataset, dataset_uri, stat_uri, storage_options
+from glacier.io.content_id import ContentIds
+from glacier.runner.code_fingerprint import task_fingerprint
 from glacier.runner.history import History, TaskRecord
 from glacier.runner.result import RunResult, TaskRun
 from glacier.runtime import core
@@ -87,6 +89,7 @@ class PipelineRun:
         self.storage = storage
         self.options: StorageOptions | None = storage_options(storage)
         self.history = history
+        self.content_ids = ContentIds(history.state_dir, self.options)
         self.max_workers = max_workers or min(8, max(1, len(dag.tasks)))
         self.retry_delay = retry_delay
         self.reporter = reporter
@@ -172,10 +175,11 @@ class PipelineRun:
                         fix="create the source data there, or run the pipeline that writes it first.",
                     )
                 input_bytes[dataset_id] = stored.bytes
-                fingerprints[dataset_id] = stored.fingerprint
+                fingerprints[dataset_id] = self._identity(task, location.uri, location.format, stored)
             func = self._function(task)
-            key = cache_key(task, event, fingerprints, helpers_hash(func) if task.cache else "")
-            if task.cache:
+            reach = helpers_hash(func, task.name) if task.cache else ""
+            key = None if reach is None else cache_key(task, event, fingerprints, reach)
+            if task.cache and key is not None:
                 hit = self._cache_hit(task, event, key)
                 if hit is not None:
                     run = TaskRun(
@@ -213,7 +217,11 @@ class PipelineRun:
                 started_at=started_wall,
                 finished_at=time.time(),
             )
-            out_fp = stored_out.fingerprint if stored_out else None
+            out_fp = (
+                self._identity(task, event.output.uri, event.output.format, stored_out)
+                if stored_out
+                else None
+            )
             self._record(run_id, run, key, out_fp, input_bytes, fingerprints)
             return self._finish(run)
         except Exception as exc:
@@ -244,9 +252,14 @@ class PipelineRun:
         if last is None or last.cache_key != key:
             return None
         stored = stat_uri(event.output.uri, event.output.format, self.options)
-        if stored is None or stored.fingerprint != last.output_fingerprint:
+        output = self._identity(task, event.output.uri, event.output.format, stored) if stored else None
+        if output is None or output != last.output_fingerprint:
             return None  # the output is gone or was changed by someone else
         return last
+
+    def _identity(self, task: TaskNode, uri: str, fmt: Format, stored: StoredDataset) -> str:
+        """What the cache compares: content identity for cached tasks, stat otherwise."""
+        return self.content_ids.identify(uri, fmt, stored) if task.cache else stored.fingerprint
 
     def _function(self, task: TaskNode) -> Callable[..., Any]:
         func = self.functions.get(task.name)
@@ -321,33 +334,11 @@ class PipelineRun:
         )
 
 
-def helpers_hash(func: Callable[..., Any]) -> str:
-    """A hash of the module-level functions ``func`` calls (transitively, same module), so
-    editing a helper invalidates the cache of the tasks that use it."""
-    digest = hashlib.sha256()
-    seen: set[int] = set()
-    stack = [getattr(func, "func", func)]
-    while stack:
-        current = stack.pop()
-        code = getattr(current, "__code__", None)
-        if code is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        names: set[str] = set()
-        codes = [code]
-        while codes:
-            c = codes.pop()
-            names.update(c.co_names)
-            codes.extend(const for const in c.co_consts if isinstance(const, types.CodeType))
-        module_globals = getattr(current, "__globals__", {})
-        for name in sorted(names):
-            helper = module_globals.get(name)
-            same_module = isinstance(helper, types.FunctionType) and helper.__module__ == current.__module__
-            if same_module and helper is not current and id(helper) not in seen:
-                assert isinstance(helper, types.FunctionType)
-                digest.update(name.encode() + source_hash(helper).encode())
-                stack.append(helper)
-    return digest.hexdigest()
+def helpers_hash(func: Callable[..., Any], task: str) -> str | None:
+    """The fingerprint of everything ``func`` can reach (``glacier.runner.code_fingerprint``);
+    None, with a ``CacheDisabledWarning`` naming the task and the value, when it reaches a
+    value with no stable content: the cache is then off for that task."""
+    return task_fingerprint(func, task)
 
 
 def cache_key(task: TaskNode, event: TaskEvent, fingerprints: dict[str, str], helpers: str = "") -> str:

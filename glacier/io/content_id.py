@@ -14,9 +14,10 @@ rule, per storage:
   for SSE-KMS objects a value that changes on every write), so nothing is downloaded.
 - S3 directory dataset: ``key|size|ETag`` of every visible object.
 
-Cost: a local file is read (hashed at ~1 GB/s) only when the memo has no entry for its
-exact ``(path, size, mtime_ns, ctime_ns, inode, device)``: the memo lives in
-``<state_dir>/content_ids.sqlite``, so an unchanged input costs one ``stat`` per run.
+Cost: a local file of ``MEMO_MIN_BYTES`` or more is read (hashed at ~600 MB/s) only when
+the memo has no entry for its exact ``(path, size, mtime_ns, ctime_ns, inode, device)``:
+the memo lives in ``<state_dir>/content_ids.sqlite``, so an unchanged input costs one
+``stat`` and one lookup per run. Smaller files are simply hashed (cheaper than a lookup).
 ``ctime`` cannot be set by user code (``os.utime`` resets it to now), so a rewrite whose
 mtime was put back is still a memo miss. An entry is trusted only if it was hashed more
 than ``RACY_WINDOW_NS`` after the file's last change (a write in the same timestamp tick as
@@ -44,6 +45,7 @@ from glacier.io.s3 import S3Client
 RACY_WINDOW_NS = 2_000_000_000  # > the coarsest timestamp tick in use (FAT: 2 s)
 MEMO_MAX_AGE_NS = 90 * 24 * 3600 * 1_000_000_000
 MEMO_FILE = "content_ids.sqlite"
+MEMO_MIN_BYTES = 64 * 1024  # below this, hashing costs less than a memo lookup
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS file_digests (
@@ -79,7 +81,8 @@ class ContentIds:
         self.options = options
         self._fresh: dict[tuple[str, StatKey], str] = {}  # hashed during this run
         self._lock = threading.Lock()
-        self._pruned = False
+        self._conn: sqlite3.Connection | None = None
+        self._unavailable = False
 
     def identify(self, uri: str, fmt: Format, stored: StoredDataset) -> str:
         """The identity of what is stored at ``uri`` (``stored``: its ``stat_uri``)."""
@@ -107,35 +110,32 @@ class ContentIds:
 
     # -- local files -----------------------------------------------------------------------------
     def _digests(self, files: list[Path]) -> list[str]:
-        conn = self._open()
-        try:
-            return [self._digest(file, conn) for file in files]
-        finally:
-            if conn is not None:
-                conn.close()
+        return [self._digest(file) for file in files]
 
-    def _digest(self, file: Path, conn: sqlite3.Connection | None) -> str:
+    def _digest(self, file: Path) -> str:
         name = str(file.resolve())
         key = _stat_key(file.stat())
+        use_memo = key[0] >= MEMO_MIN_BYTES  # smaller files are read faster than looked up
         with self._lock:
             known = self._fresh.get((name, key))
+            if known is None and use_memo:
+                known = self._remembered(name, key)
         if known is not None:
             return known
-        if conn is not None:
-            known = self._remembered(conn, name, key)
-            if known is not None:
-                return known
         started = time.time_ns()
         digest = file_digest(file)
         if _stat_key(file.stat()) != key:
             return digest  # changed while it was read: use it for this run, remember nothing
         with self._lock:
             self._fresh[(name, key)] = digest
-        if conn is not None:
-            self._remember(conn, name, key, digest, started)
+            if use_memo:
+                self._remember(name, key, digest, started)
         return digest
 
-    def _remembered(self, conn: sqlite3.Connection, name: str, key: StatKey) -> str | None:
+    def _remembered(self, name: str, key: StatKey) -> str | None:
+        conn = self._connection()
+        if conn is None:
+            return None
         try:
             row = conn.execute(
                 "SELECT size, mtime_ns, ctime_ns, inode, device, digest, hashed_at_ns "
@@ -149,7 +149,10 @@ class ContentIds:
         changed_at = max(key[1], key[2])
         return str(row[5]) if row[6] - changed_at > RACY_WINDOW_NS else None
 
-    def _remember(self, conn: sqlite3.Connection, name: str, key: StatKey, digest: str, at: int) -> None:
+    def _remember(self, name: str, key: StatKey, digest: str, at: int) -> None:
+        conn = self._connection()
+        if conn is None:
+            return
         try:
             with conn:
                 conn.execute(
@@ -159,29 +162,35 @@ class ContentIds:
         except sqlite3.Error:
             pass  # the memo is an optimisation: the digest itself is right either way
 
-    def _open(self) -> sqlite3.Connection | None:
-        """A connection to the memo (one per call: tasks run on several threads), or None
-        when the state folder cannot hold it."""
-        if self.memo_path is None:
-            return None
+    def _connection(self) -> sqlite3.Connection | None:
+        """The memo's connection (opened once, shared by the run's threads under the lock),
+        or None when the state folder cannot hold it."""
+        if self._conn is not None or self._unavailable or self.memo_path is None:
+            return self._conn
         conn: sqlite3.Connection | None = None
         try:
             self.memo_path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.memo_path, timeout=5.0)
+            conn = sqlite3.connect(self.memo_path, timeout=5.0, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(_SCHEMA)
-            if not self._pruned:
-                self._pruned = True
-                with conn:
-                    conn.execute(
-                        "DELETE FROM file_digests WHERE hashed_at_ns < ?", (time.time_ns() - MEMO_MAX_AGE_NS,)
-                    )
-            return conn
+            with conn:
+                conn.execute(
+                    "DELETE FROM file_digests WHERE hashed_at_ns < ?", (time.time_ns() - MEMO_MAX_AGE_NS,)
+                )
         except (sqlite3.Error, OSError):
             if conn is not None:
                 conn.close()
+            self._unavailable = True
             return None
+        self._conn = conn
+        return conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 def _dataset_files(path: Path) -> list[Path]:

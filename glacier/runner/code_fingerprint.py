@@ -14,13 +14,12 @@ off for that task rather than risk a stale hit.
 
 Deterministic across processes: no ``id()`` or ``hash()`` reaches the digest (sets are
 sorted by content; shared and cyclic objects are referenced by their order of first visit).
-Code objects are immutable, so their digests are kept per process (``_CODE_INFO``); every
+Code objects are immutable, so their digests are kept per process (``code_digest``); every
 mutable thing (globals, cells, defaults) is read again on every call.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import functools
 import hashlib
@@ -31,8 +30,12 @@ from collections.abc import Callable
 from typing import Any
 
 from glacier.runner import fingerprint_values
+from glacier.runner.code_digest import code_info
 from glacier.runner.code_origin import (
+    identity_of_module_name,
+    is_glacier,
     library_identity,
+    library_object_name,
     origin_of_file,
     origin_of_module,
     origin_of_module_name,
@@ -89,72 +92,6 @@ def code_fingerprint(func: Callable[..., Any]) -> str:
     return walker.hexdigest()
 
 
-# -- code objects (immutable: digested once per process) ------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class CodeInfo:
-    digest: bytes
-    names: frozenset[str]  # co_names of it and all nested code: globals, attributes, imports
-    strings: frozenset[str]  # identifier-like string constants (getattr(module, "name"))
-
-
-_CODE_INFO: dict[int, tuple[types.CodeType, CodeInfo]] = {}
-_CODE_INFO_MAX = 16384
-
-
-def code_info(code: types.CodeType) -> CodeInfo:
-    """Digest of a code object's behaviour (bytecode, constants, names, signature shape);
-    file names and line numbers are left out, so moving a function does not change it."""
-    entry = _CODE_INFO.get(id(code))
-    if entry is not None and entry[0] is code:
-        return entry[1]
-    digest = hashlib.blake2b(digest_size=32)
-    names = set(code.co_names)
-    strings: set[str] = set()
-    shape = (code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount, code.co_flags)
-    for part in (repr(shape), code.co_name, repr(code.co_names), repr(code.co_varnames)):
-        _frame(digest, part.encode())
-    _frame(digest, repr((code.co_freevars, code.co_cellvars)).encode())
-    _frame(digest, code.co_code)
-    for const in code.co_consts:
-        _frame(digest, _const_bytes(const, names, strings))
-    info = CodeInfo(digest.digest(), frozenset(names), frozenset(strings))
-    if len(_CODE_INFO) >= _CODE_INFO_MAX:
-        _CODE_INFO.clear()
-    _CODE_INFO[id(code)] = (code, info)  # the entry keeps the code alive: its id stays unique
-    return info
-
-
-def _const_bytes(const: object, names: set[str], strings: set[str]) -> bytes:
-    if isinstance(const, types.CodeType):
-        nested = code_info(const)
-        names.update(nested.names)
-        strings.update(nested.strings)
-        return b"code:" + nested.digest
-    if type(const) is str:
-        if const.isidentifier():
-            strings.add(const)
-        return b"str:" + const.encode("utf-8", "surrogatepass")
-    if type(const) is bytes:
-        return b"bytes:" + const
-    if type(const) is tuple:
-        return b"tuple:" + b"".join(_framed(_const_bytes(c, names, strings)) for c in const)
-    if type(const) is frozenset:
-        parts = sorted(_const_bytes(c, names, strings) for c in const)
-        return b"frozenset:" + b"".join(_framed(p) for p in parts)
-    return f"{type(const).__name__}:{const!r}".encode()
-
-
-def _framed(data: bytes) -> bytes:
-    return len(data).to_bytes(8, "little") + data
-
-
-def _frame(digest: Any, data: bytes) -> None:
-    digest.update(len(data).to_bytes(8, "little"))
-    digest.update(data)
-
-
 # -- the walk ----------------------------------------------------------------------------------
 
 _ATOMS = (bool, int, float, complex, str, bytes, type(None), type(Ellipsis), type(NotImplemented))
@@ -175,41 +112,6 @@ def _label(obj: object) -> str:
 
 def _kind(obj: object) -> str:
     return f"a {_label(type(obj))} object"
-
-
-def _library_identity(module: str | None) -> str:
-    origin = origin_of_module_name(module)
-    return "python" if origin == "stdlib" else library_identity(module or "")
-
-
-_LIBRARY_NAMES: dict[int, tuple[object, str | None]] = {}
-
-
-def _library_name(obj: object) -> str | None:
-    """``module.name`` when ``obj`` is a callable object a library defines at module level
-    (``polars.col``, ``numpy.sqrt``): it is then library code, known by name and version."""
-    entry = _LIBRARY_NAMES.get(id(obj))
-    if entry is not None and entry[0] is obj:
-        return entry[1]
-    found: str | None = None
-    module_name = type(obj).__module__ or ""
-    for candidate in (module_name, module_name.split(".")[0]):
-        module = sys.modules.get(candidate)
-        if module is None or origin_of_module(module) == "project":
-            continue
-        name = next((key for key, value in vars(module).items() if value is obj), None)
-        if name is not None:
-            found = f"{candidate}.{name}"
-            break
-    if len(_LIBRARY_NAMES) > 4096:
-        _LIBRARY_NAMES.clear()
-    _LIBRARY_NAMES[id(obj)] = (obj, found)
-    return found
-
-
-def _is_glacier(module: str | None) -> bool:
-    """Glacier counts as a library (by version) even when it runs from a checkout."""
-    return module is not None and (module == "glacier" or module.startswith("glacier."))
 
 
 class _Walker:
@@ -313,8 +215,8 @@ class _Walker:
     def function(self, func: types.FunctionType) -> None:
         code = func.__code__
         module = func.__module__
-        if _is_glacier(module) or origin_of_file(code.co_filename) != "project":
-            self.emit("libfn", module or "", func.__qualname__, _library_identity(module))
+        if is_glacier(module) or origin_of_file(code.co_filename) != "project":
+            self.emit("libfn", module or "", func.__qualname__, identity_of_module_name(module))
             self.library_function_parts(func)
             return
         info = code_info(code)
@@ -395,8 +297,8 @@ class _Walker:
 
     def klass(self, cls: type) -> None:
         module = cls.__module__
-        if _is_glacier(module) or origin_of_module_name(module) != "project":
-            self.emit("libcls", module or "", cls.__qualname__, _library_identity(module))
+        if is_glacier(module) or origin_of_module_name(module) != "project":
+            self.emit("libcls", module or "", cls.__qualname__, identity_of_module_name(module))
             return
         self.emit("cls", module, cls.__qualname__)
         for base in cls.__bases__:
@@ -432,7 +334,7 @@ class _Walker:
             self.emit("builtin", getattr(obj, "__qualname__", "") or getattr(obj, "__name__", ""))
             if owner is None or isinstance(owner, types.ModuleType):
                 module = getattr(obj, "__module__", None) or getattr(owner, "__name__", None)
-                self.emit(module or "", _library_identity(module))
+                self.emit(module or "", identity_of_module_name(module))
             else:
                 self.value(owner)
         elif isinstance(obj, staticmethod | classmethod):
@@ -451,12 +353,12 @@ class _Walker:
 
     def instance(self, obj: object) -> None:
         cls = type(obj)
-        if not _is_glacier(cls.__module__) and origin_of_module_name(cls.__module__) == "project":
+        if not is_glacier(cls.__module__) and origin_of_module_name(cls.__module__) == "project":
             fingerprint_values.project_instance(self, obj)
         elif fingerprint_values.library_value(self, obj):
             return
-        elif callable(obj) and (name := _library_name(obj)) is not None:
-            self.emit("libobj", name, _library_identity(name))  # pl.col, np.sqrt (a ufunc) ...
+        elif callable(obj) and (name := library_object_name(obj)) is not None:
+            self.emit("libobj", name, identity_of_module_name(name))  # pl.col, np.sqrt (a ufunc) ...
         elif hasattr(obj, "__wrapped__"):  # lru_cache, a glacier Task, other decorator objects
             self.emit("wrapper")
             self.value(cls)

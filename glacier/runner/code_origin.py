@@ -77,7 +77,7 @@ def origin_of_module(module: ModuleType) -> Origin:
 
 def _origin_of_module(module: ModuleType) -> Origin:
     name = module.__name__.split(".")[0]
-    if name == "glacier":
+    if is_glacier(name):
         return "installed"
     file = module_file(module)
     if file is None:  # built into the interpreter (sys, _io, ...) or made at runtime
@@ -90,7 +90,7 @@ def origin_of_module_name(module_name: str | None) -> Origin:
     it is then hashed in full, which can only cause a re-run, never a stale hit)."""
     if not module_name:
         return "project"
-    if module_name.split(".")[0] == "glacier":
+    if is_glacier(module_name):
         return "installed"
     module = sys.modules.get(module_name)
     if module is None:
@@ -167,3 +167,40 @@ def _site_index(site: str) -> dict[str, str]:
         for name in tops:
             index.setdefault(name, identity)
     return index
+
+
+def identity_of_module_name(module: str | None) -> str:
+    """What a module's code counts as: ``python`` for the standard library, else its
+    distribution (``library_identity``)."""
+    origin = origin_of_module_name(module)
+    return "python" if origin == "stdlib" else library_identity(module or "")
+
+
+_LIBRARY_NAMES: dict[int, tuple[object, str | None]] = {}
+
+
+def library_object_name(obj: object) -> str | None:
+    """``module.name`` when ``obj`` is a callable object a library defines at module level
+    (``polars.col``, ``numpy.sqrt``): it is then library code, known by name and version."""
+    entry = _LIBRARY_NAMES.get(id(obj))
+    if entry is not None and entry[0] is obj:
+        return entry[1]
+    found: str | None = None
+    module_name = type(obj).__module__ or ""
+    for candidate in (module_name, module_name.split(".")[0]):
+        module = sys.modules.get(candidate)
+        if module is None or origin_of_module(module) == "project":
+            continue
+        name = next((key for key, value in vars(module).items() if value is obj), None)
+        if name is not None:
+            found = f"{candidate}.{name}"
+            break
+    if len(_LIBRARY_NAMES) > 4096:
+        _LIBRARY_NAMES.clear()
+    _LIBRARY_NAMES[id(obj)] = (obj, found)
+    return found
+
+
+def is_glacier(module: str | None) -> bool:
+    """Glacier counts as a library (by version) even when it runs from a checkout."""
+    return module is not None and (module == "glacier" or module.startswith("glacier."))

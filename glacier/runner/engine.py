@@ -123,6 +123,7 @@ class PipelineRun:
                     done[name] = task_run
                     if task_run.status == "failed":
                         blocked.add(name)
+        self.content_ids.close()
         result.tasks = {t.name: done[t.name] for t in self.dag.tasks}
         result.seconds = round(time.perf_counter() - started, 6)
         failed = result.failed_task

@@ -3,14 +3,19 @@ reach) and the content identity of stored datasets (local memo, S3 ETag and Vers
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import datetime
 import functools
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
 import polars as pl
+import pydantic
 import pytest
+from polars import col
 
 from glacier.formats import Format
 from glacier.io import content_id, stat_uri
@@ -129,6 +134,7 @@ def test_values_without_stable_content_are_refused() -> None:
 
 
 def _counting_digests(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    monkeypatch.setattr(content_id, "MEMO_MIN_BYTES", 0)  # the test files are small
     reads: list[Path] = []
     real = content_id.file_digest
 
@@ -202,3 +208,65 @@ def test_s3_identity_uses_etag_and_version_id(moto_endpoint: str, s3_client: Any
     s3_client.put_object(Bucket=fresh_bucket, Key="in.csv", Body=b"a\n2\n")  # same bytes, new version
     version = s3_client.head_object(Bucket=fresh_bucket, Key="in.csv")["VersionId"]
     assert identity().endswith(f"version:{version}")
+
+
+class Point(NamedTuple):
+    x: int
+    y: int = 0
+
+
+class Limits(pydantic.BaseModel):
+    low: float = 1.0
+    tags: list[str] = pydantic.Field(default_factory=list)
+
+
+class Slotted:
+    __slots__ = ("a",)
+
+    def __init__(self) -> None:
+        self.a = 1
+
+
+POINT = Point(1)
+LIMITS = Limits(tags=["x"])
+SLOTTED = Slotted()
+DAY = datetime.date(2024, 1, 1)
+BY_KEY = collections.defaultdict(list, {"a": [1]})
+ARRAY = np.arange(4)
+
+
+@functools.singledispatch
+def scale(value: object) -> float:
+    return 1.0
+
+
+@scale.register
+def _(value: int) -> float:
+    return 2.0
+
+
+def reads_library_values(df: pl.LazyFrame) -> pl.LazyFrame:
+    limit = POINT.x + LIMITS.low + SLOTTED.a + DAY.day + len(BY_KEY) + ARRAY.sum() + scale(1)
+    return df.filter(col("a") > limit)
+
+
+def test_common_library_values_are_fingerprinted_not_refused() -> None:
+    first = code_fingerprint(reads_library_values)
+    assert first == code_fingerprint(reads_library_values)
+    for change, undo in (
+        (lambda: LIMITS.tags.append("y"), lambda: LIMITS.tags.pop()),
+        (lambda: setattr(SLOTTED, "a", 2), lambda: setattr(SLOTTED, "a", 1)),
+        (lambda: BY_KEY["b"].append(2), lambda: BY_KEY.pop("b")),
+        (lambda: ARRAY.__setitem__(0, 9), lambda: ARRAY.__setitem__(0, 0)),
+    ):
+        change()
+        try:
+            assert code_fingerprint(reads_library_values) != first
+        finally:
+            undo()
+        assert code_fingerprint(reads_library_values) == first
+    LIMITS.low = 2.0  # also marks the field as set: a lasting change of the model's content
+    assert code_fingerprint(reads_library_values) != first
+    second = code_fingerprint(reads_library_values)
+    scale.register(float, lambda value: 3.0)  # a new singledispatch implementation
+    assert code_fingerprint(reads_library_values) != second

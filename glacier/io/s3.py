@@ -39,6 +39,7 @@ class S3Object:
     key: str
     size: int
     etag: str
+    version_id: str | None = None  # HEAD only, on a bucket with versioning
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,8 @@ class S3Client:
             raise self._failure("HeadObject", bucket, key, self._explain_head(bucket, key, exc)) from None
         except Exception as exc:
             raise self._failure("HeadObject", bucket, key, exc) from None
-        return S3Object(key, int(found["ContentLength"]), str(found.get("ETag", "")).strip('"'))
+        etag = str(found.get("ETag", "")).strip('"')
+        return S3Object(key, int(found["ContentLength"]), etag, found.get("VersionId"))
 
     def _explain_head(self, bucket: str, key: str, exc: Exception) -> Exception:
         """A HEAD error has no body, so a 403 cannot tell a wrong secret from a missing

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig
+from glacier.dag.schema import DatasetSchema, SchemaMode
 from glacier.errors import DefinitionError, GlacierError, GraphError
 from glacier.formats import Format
 
@@ -38,17 +39,51 @@ class _Frozen(BaseModel):
 
 
 class DatasetNode(_Frozen):
-    """A dataset, identified by its URI-like id ``bucket/path``."""
+    """A dataset, identified by its URI-like id ``bucket/path``.
+
+    ``columns`` is its schema (column -> Polars dtype name), declared by the user or derived
+    from its producer when the pipeline was compiled; None when unknown. It is written and
+    read as ``schema`` (pydantic's BaseModel owns the attribute name ``schema``)."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, defer_build=True, validate_by_name=True, serialize_by_alias=True
+    )
 
     id: str
     bucket: str
     path: str
     format: Format
     managed: bool = True  # False: an existing bucket Glacier only references by name
+    columns: dict[str, str] | None = Field(default=None, alias="schema")
+    schema_declared: bool = False
+    schema_mode: SchemaMode = "freeze"
+
+    def __hash__(self) -> int:
+        # The schema is a dict (unhashable); equal nodes share their location fields.
+        return hash((self.id, self.format, self.managed))
 
     @property
     def is_directory(self) -> bool:
         return self.format is Format.PARQUET_DIR
+
+    @property
+    def dataset_schema(self) -> DatasetSchema | None:
+        """The schema as the checks take it (None when unknown)."""
+        if self.columns is None:
+            return None
+        return DatasetSchema(columns=self.columns, declared=self.schema_declared, mode=self.schema_mode)
+
+    @property
+    def declared_schema(self) -> DatasetSchema | None:
+        """The user's declaration (what run-time checks enforce); None when only derived."""
+        return self.dataset_schema if self.schema_declared else None
+
+    def with_schema(self, schema: DatasetSchema | None) -> DatasetNode:
+        if schema is None:
+            return self
+        return self.model_copy(
+            update={"columns": schema.columns, "schema_declared": schema.declared, "schema_mode": schema.mode}
+        )
 
 
 class ExecutorSpec(_Frozen):
@@ -155,6 +190,15 @@ class PipelineDAG(BaseModel):
             for dataset_id in sorted(set(task.inputs.values())):
                 consumers.setdefault(dataset_id, []).append(task.name)
         return {k: tuple(v) for k, v in consumers.items()}
+
+    def with_datasets(self, datasets: tuple[DatasetNode, ...]) -> PipelineDAG:
+        """This DAG with its dataset nodes replaced by same-id nodes (their schemas filled in):
+        the graph is unchanged, so it is not validated again."""
+        if [ds.id for ds in datasets] != [ds.id for ds in self.datasets]:
+            raise ValueError("with_datasets() keeps the same datasets, in the same order")
+        copy = self.model_copy(update={"datasets": datasets})
+        copy.__dict__.pop("_dataset_index", None)  # a cached view of the old nodes
+        return copy
 
     def task(self, name: str) -> TaskNode:
         return self._task_index[name]

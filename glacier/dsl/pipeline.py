@@ -31,6 +31,8 @@ from glacier.errors import DefinitionError
 if TYPE_CHECKING:
     import polars as pl
 
+    from glacier.dag.schema import DatasetSchema
+
     from glacier.dag.contract import CompiledPipeline
     from glacier.dag.model import PipelineDAG
 
@@ -214,6 +216,10 @@ class Pipeline:
     @property
     def managed(self) -> bool:
         return self.as_bucket().managed
+
+    @property
+    def schema(self) -> DatasetSchema | None:
+        return self.as_bucket().schema
 
     @property
     def path(self) -> str:

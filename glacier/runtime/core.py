@@ -17,6 +17,7 @@ from glacier.errors import ExecutionError, GlacierError
 from glacier.io import CancelToken, as_lazy, scan_uri, stat_uri, write_atomic
 from glacier.io.location import StorageOptions
 from glacier.runtime.event import TaskEvent, TaskResult
+from glacier.runtime.schema_check import check_input, check_output
 
 
 def one_line(exc: BaseException) -> str:
@@ -25,11 +26,12 @@ def one_line(exc: BaseException) -> str:
 
 
 def read_inputs(event: TaskEvent, storage_options: StorageOptions | None) -> dict[str, pl.LazyFrame]:
-    """One LazyFrame per task parameter (scans only: nothing is read yet)."""
-    return {
-        param: scan_uri(location.uri, location.format, storage_options)
-        for param, location in event.inputs.items()
-    }
+    """One LazyFrame per task parameter (scans only: nothing is read yet), each checked
+    against its declared schema (footers only)."""
+    frames = {p: scan_uri(loc.uri, loc.format, storage_options) for p, loc in event.inputs.items()}
+    for param, loc in event.inputs.items():
+        check_input(event.task, param, loc.uri, frames[param], loc.schema_)
+    return frames
 
 
 def call_task(event: TaskEvent, func: Callable[..., Any], frames: dict[str, Any]) -> pl.LazyFrame:
@@ -55,6 +57,7 @@ def write_output(
 ) -> tuple[int | None, int]:
     """Write atomically (partitioned as the event says); returns (rows or None, bytes stored)."""
     out = event.output
+    check_output(event.task, out.uri, frame, out.schema_)
     try:
         rows = write_atomic(
             frame, out.uri, out.format, storage_options, partition_by=event.partition_by, cancel=cancel

@@ -19,13 +19,10 @@ import pulumi
 from glacier.dag.contract import CompiledPipeline, PipelineLoader
 from glacier.dag.model import PipelineDAG
 from glacier.deploy.buckets import DATA_BUCKETS_NAME, DataBuckets, DataBucketsArgs
-from glacier.deploy.catalog import CatalogDeclaration, declare_database
+from glacier.deploy.catalog import DATA_CATALOG_NAME, CatalogDeclaration, DataCatalog
 from glacier.deploy.component import PipelineDeployment, PipelineDeploymentArgs, catalog_specs
 from glacier.deploy.options import DeployOptions, check_cloud_runnable, deploy_region, deploy_tags
 from glacier.errors import DeploymentError, DiscoveryError
-
-
-CATALOG_NAME = "glacier-catalog"  # the logical name of the program's Glue database
 
 
 @dataclass(frozen=True)
@@ -120,8 +117,7 @@ def _catalog(chosen: list[CompiledPipeline], options: DeployOptions) -> CatalogD
         return None
     region = _one_catalog_region(with_schema, options)
     tags = deploy_tags(with_schema[0], options)
-    database = declare_database(CATALOG_NAME, pulumi.get_project(), region=region)
-    return CatalogDeclaration(database, region, tags)
+    return DataCatalog(DATA_CATALOG_NAME, pulumi.get_project(), region=region, tags=tags).declaration
 
 
 def _one_catalog_region(dags: list[PipelineDAG], options: DeployOptions) -> str:

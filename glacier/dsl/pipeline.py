@@ -31,10 +31,9 @@ from glacier.errors import DefinitionError
 if TYPE_CHECKING:
     import polars as pl
 
-    from glacier.dag.schema import DatasetSchema
-
     from glacier.dag.contract import CompiledPipeline
     from glacier.dag.model import PipelineDAG
+    from glacier.dag.schema import DatasetSchema
 
 RESERVED = ("name", "description", "config")
 

@@ -115,12 +115,12 @@ def _catalog(chosen: list[CompiledPipeline], options: DeployOptions) -> CatalogD
     with_schema = [p.dag for p in chosen if catalog_specs(p.dag)]
     if not with_schema:
         return None
-    region = _one_catalog_region(with_schema, options)
+    region = one_catalog_region(with_schema, options)
     tags = deploy_tags(with_schema[0], options)
     return DataCatalog(DATA_CATALOG_NAME, pulumi.get_project(), region=region, tags=tags).declaration
 
 
-def _one_catalog_region(dags: list[PipelineDAG], options: DeployOptions) -> str:
+def one_catalog_region(dags: list[PipelineDAG], options: DeployOptions) -> str:
     regions = {dag.name: deploy_region(dag, options) for dag in dags}
     if len(set(regions.values())) > 1:
         listed = ", ".join(f"'{p}' in {r}" for p, r in sorted(regions.items()))

@@ -91,7 +91,7 @@ def _infer(targets: list[str], pipeline: str | None, data_dir: str | None, s3: b
     items: list[str | Path | CompiledPipeline] = []
     storage: StorageConfig | None = LocalConfig(base_path=data_dir) if data_dir else None
     for target in targets:
-        if target.endswith(".py") or (Path(target).is_dir() and not _is_data_dir(Path(target))):
+        if _is_pipelines(target):
             _, pipelines = load(target, pipeline)
             if s3:
                 storage = resolve_storage(pipelines[0].dag.storage, "s3")
@@ -103,12 +103,15 @@ def _infer(targets: list[str], pipeline: str | None, data_dir: str | None, s3: b
     return infer_declarations(items, storage)
 
 
-def _is_data_dir(path: object) -> bool:
-    """A hive directory of data files (read as one dataset), not a package of pipelines."""
+def _is_pipelines(target: str) -> bool:
+    """A pipeline file, or a package / folder of pipelines; anything else is data to read
+    (a file, or a hive directory of files)."""
     from pathlib import Path
 
-    assert isinstance(path, Path)
-    return not (path / "__init__.py").exists() and not (path / "pipelines.py").exists()
+    path = Path(target)
+    if path.suffix == ".py":
+        return True
+    return path.is_dir() and ((path / "__init__.py").exists() or (path / "pipelines.py").exists())
 
 
 def register(app: typer.Typer) -> None:

@@ -131,7 +131,26 @@ def dataset_node(ref: DatasetRef) -> DatasetNode:
         format=format_for_path(ref.path, bucket=ref.bucket),
         managed=ref.managed,
     )
-    return node.with_schema(ref.schema)
+    return with_schema(node, ref.schema)
+
+
+def with_schema(node: DatasetNode, schema: DatasetSchema | None) -> DatasetNode:
+    """The node carrying ``schema`` (declared or derived); the node itself when None."""
+    if schema is None:
+        return node
+    return node.model_copy(
+        update={"columns": schema.columns, "schema_declared": schema.declared, "schema_mode": schema.mode}
+    )
+
+
+def with_datasets(dag: PipelineDAG, datasets: tuple[DatasetNode, ...]) -> PipelineDAG:
+    """``dag`` with its dataset nodes replaced by same-id nodes (their schemas filled in): the
+    graph is unchanged, so it is not validated again."""
+    if [ds.id for ds in datasets] != [ds.id for ds in dag.datasets]:
+        raise ValueError("with_datasets() keeps the same datasets, in the same order")
+    copy = dag.model_copy(update={"datasets": datasets})
+    copy.__dict__.pop("_dataset_index", None)  # a cached view of the old nodes
+    return copy
 
 
 def build_dag(
@@ -184,7 +203,7 @@ def _add_dataset(
     first = declarations.setdefault(ref.id, ref.schema)
     if first is ref.schema:  # the same declaration object (the usual case): nothing to compare
         if not datasets[ref.id].schema_declared:  # an undeclared ref of this location came first
-            datasets[ref.id] = datasets[ref.id].with_schema(ref.schema)
+            datasets[ref.id] = with_schema(datasets[ref.id], ref.schema)
     elif first != ref.schema:
         _declared_twice(ref.id, first, ref.schema)
 

@@ -39,15 +39,11 @@ class _Frozen(BaseModel):
 
 
 class DatasetNode(_Frozen):
-    """A dataset, identified by its URI-like id ``bucket/path``.
+    """A dataset, identified by its URI-like id ``bucket/path``. ``columns``: its schema (column
+    -> Polars dtype name), declared or derived when compiled, None when unknown; in JSON it is
+    ``schema`` (pydantic's BaseModel owns the attribute name ``schema``)."""
 
-    ``columns`` is its schema (column -> Polars dtype name), declared by the user or derived
-    from its producer when the pipeline was compiled; None when unknown. It is written and
-    read as ``schema`` (pydantic's BaseModel owns the attribute name ``schema``)."""
-
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, defer_build=True, validate_by_name=True, serialize_by_alias=True
-    )
+    model_config = _Frozen.model_config | ConfigDict(validate_by_name=True, serialize_by_alias=True)
 
     id: str
     bucket: str
@@ -77,13 +73,6 @@ class DatasetNode(_Frozen):
     def declared_schema(self) -> DatasetSchema | None:
         """The user's declaration (what run-time checks enforce); None when only derived."""
         return self.dataset_schema if self.schema_declared else None
-
-    def with_schema(self, schema: DatasetSchema | None) -> DatasetNode:
-        if schema is None:
-            return self
-        return self.model_copy(
-            update={"columns": schema.columns, "schema_declared": schema.declared, "schema_mode": schema.mode}
-        )
 
 
 class ExecutorSpec(_Frozen):
@@ -190,15 +179,6 @@ class PipelineDAG(BaseModel):
             for dataset_id in sorted(set(task.inputs.values())):
                 consumers.setdefault(dataset_id, []).append(task.name)
         return {k: tuple(v) for k, v in consumers.items()}
-
-    def with_datasets(self, datasets: tuple[DatasetNode, ...]) -> PipelineDAG:
-        """This DAG with its dataset nodes replaced by same-id nodes (their schemas filled in):
-        the graph is unchanged, so it is not validated again."""
-        if [ds.id for ds in datasets] != [ds.id for ds in self.datasets]:
-            raise ValueError("with_datasets() keeps the same datasets, in the same order")
-        copy = self.model_copy(update={"datasets": datasets})
-        copy.__dict__.pop("_dataset_index", None)  # a cached view of the old nodes
-        return copy
 
     def task(self, name: str) -> TaskNode:
         return self._task_index[name]

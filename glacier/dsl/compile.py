@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from glacier.config import StorageConfig
-from glacier.dag.build import build_dag
+from glacier.dag.build import build_dag, with_datasets, with_schema
 from glacier.dag.contract import CompiledPipeline
 from glacier.dag.model import PipelineDAG
 from glacier.dag.schema import DatasetSchema
@@ -65,11 +65,11 @@ def declared_schemas(dag: PipelineDAG) -> dict[str, DatasetSchema]:
 def with_schemas(compiled: CompiledPipeline, schemas: Mapping[str, DatasetSchema]) -> CompiledPipeline:
     """The pipeline with the derived schemas written onto its undeclared dataset nodes."""
     datasets = tuple(
-        ds.with_schema(schemas.get(ds.id)) if not ds.schema_declared else ds for ds in compiled.dag.datasets
+        with_schema(ds, schemas.get(ds.id)) if not ds.schema_declared else ds for ds in compiled.dag.datasets
     )
     if all(new is old for new, old in zip(datasets, compiled.dag.datasets, strict=True)):
         return compiled
-    dag = compiled.dag.with_datasets(datasets)
+    dag = with_datasets(compiled.dag, datasets)
     return CompiledPipeline(dag=dag, functions=compiled.functions, root=compiled.root)
 
 

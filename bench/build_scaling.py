@@ -137,7 +137,8 @@ def main() -> None:
     small, large = SIZES
     declared = ", every dataset with a declared schema" if DECLARED else ""
     print(
-        f"CPU time, best of {args.repeats} runs{declared} (build = declare tasks/buckets + chain; compile = to_dag)"
+        f"CPU time, best of {args.repeats} runs{declared} "
+        "(build = declare tasks/buckets + chain; compile = to_dag)"
     )
     header = f"{'gc':<4} {'style':<8} {'steps':>6} {'build ms':>9} {'compile ms':>11} {'total ms':>9}"
     print(f"{header} {'median ms':>10}")

@@ -28,6 +28,9 @@ def graph(
     format: Annotated[
         GraphFormat, typer.Option("--format", "-f", help="mermaid, dot, or json (the typed DAG).")
     ] = GraphFormat.mermaid,
+    columns: Annotated[
+        bool, typer.Option("--columns", help="mermaid/dot: list each dataset's columns and dtypes.")
+    ] = False,
 ) -> None:
     """Print the typed DAG of each pipeline (json is the DAG itself)."""
     from glacier.dag.render import to_dot, to_mermaid
@@ -39,11 +42,11 @@ def graph(
             echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
             return
         render = to_mermaid if format is GraphFormat.mermaid else to_dot
-        echo("\n".join(render(p.dag) for p in pipelines))
+        echo("\n".join(render(p.dag, columns=columns) for p in pipelines))
 
 
 def validate(path: PathArg) -> None:
-    """Check every pipeline's definition without reading or writing any data."""
+    """Check every pipeline's definition, and its schemas, without reading or writing any data."""
     with user_errors():
         _, pipelines = load(path, None)
         for p in pipelines:

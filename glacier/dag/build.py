@@ -8,12 +8,13 @@ building is linear in the number of steps.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from glacier.config import StorageConfig
 from glacier.dag.model import DatasetNode, PipelineDAG, TaskDefinition, TaskNode, topological_sort
+from glacier.dag.schema import DatasetSchema, compare_schemas, describe_differences
 from glacier.errors import DefinitionError, GraphError
 from glacier.formats import format_for_path
 
@@ -23,6 +24,8 @@ class DatasetRef:
     bucket: str
     path: str
     managed: bool = True
+    # The user's declaration, if any. Not part of equality/hash: a ref is a location.
+    schema: DatasetSchema | None = field(default=None, compare=False)
 
     @cached_property
     def id(self) -> str:
@@ -121,13 +124,33 @@ def _broken_bucket_rule(name: object) -> tuple[str, str] | None:
 
 def dataset_node(ref: DatasetRef) -> DatasetNode:
     """The DAG node of a dataset location: the one place its format is decided."""
-    return DatasetNode(
+    node = DatasetNode(
         id=ref.id,
         bucket=ref.bucket,
         path=ref.path,
         format=format_for_path(ref.path, bucket=ref.bucket),
         managed=ref.managed,
     )
+    return with_schema(node, ref.schema)
+
+
+def with_schema(node: DatasetNode, schema: DatasetSchema | None) -> DatasetNode:
+    """The node carrying ``schema`` (declared or derived); the node itself when None."""
+    if schema is None:
+        return node
+    return node.model_copy(
+        update={"columns": schema.columns, "schema_declared": schema.declared, "schema_mode": schema.mode}
+    )
+
+
+def with_datasets(dag: PipelineDAG, datasets: tuple[DatasetNode, ...]) -> PipelineDAG:
+    """``dag`` with its dataset nodes replaced by same-id nodes (their schemas filled in): the
+    graph is unchanged, so it is not validated again."""
+    if [ds.id for ds in datasets] != [ds.id for ds in dag.datasets]:
+        raise ValueError("with_datasets() keeps the same datasets, in the same order")
+    copy = dag.model_copy(update={"datasets": datasets})
+    copy.__dict__.pop("_dataset_index", None)  # a cached view of the old nodes
+    return copy
 
 
 def build_dag(
@@ -144,9 +167,10 @@ def build_dag(
         )
     datasets: dict[str, DatasetNode] = {}
     managed: dict[str, bool] = {}
+    declarations: dict[str, DatasetSchema] = {}
     for step in steps:
         for ref in (*(ref for _, ref in step.inputs), step.output):
-            _add_dataset(datasets, managed, ref)
+            _add_dataset(datasets, managed, declarations, ref)
         _no_self_read(step)  # before ordering, which would report it as a one-task cycle
     tasks = _name_tasks(steps)
     order = topological_sort(tasks)
@@ -160,7 +184,12 @@ def build_dag(
     )
 
 
-def _add_dataset(datasets: dict[str, DatasetNode], managed: dict[str, bool], ref: DatasetRef) -> None:
+def _add_dataset(
+    datasets: dict[str, DatasetNode],
+    managed: dict[str, bool],
+    declarations: dict[str, DatasetSchema],
+    ref: DatasetRef,
+) -> None:
     if managed.setdefault(ref.bucket, ref.managed) != ref.managed:
         raise DefinitionError(
             f"Bucket '{ref.bucket}' is declared both managed and external (path '{ref.path}' has "
@@ -169,6 +198,25 @@ def _add_dataset(datasets: dict[str, DatasetNode], managed: dict[str, bool], ref
         )
     if ref.id not in datasets:
         datasets[ref.id] = dataset_node(ref)
+    if ref.schema is None:
+        return
+    first = declarations.setdefault(ref.id, ref.schema)
+    if first is ref.schema:  # the same declaration object (the usual case): nothing to compare
+        if not datasets[ref.id].schema_declared:  # an undeclared ref of this location came first
+            datasets[ref.id] = with_schema(datasets[ref.id], ref.schema)
+    elif first != ref.schema:
+        _declared_twice(ref.id, first, ref.schema)
+
+
+def _declared_twice(dataset_id: str, first: DatasetSchema, second: DatasetSchema) -> None:
+    differences = compare_schemas(first.columns, second.columns).differences
+    detail = (
+        describe_differences(differences) if differences else f"schema_mode {first.mode!r} vs {second.mode!r}"
+    )
+    raise DefinitionError(
+        f"Dataset '{dataset_id}' is declared twice with different schemas ({detail}).",
+        fix="declare it once (one provider.bucket(..., schema=...) object) and reuse that object.",
+    )
 
 
 def _no_self_read(step: StepSpec) -> None:

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig
+from glacier.dag.schema import DatasetSchema, SchemaMode
 from glacier.errors import DefinitionError, GlacierError, GraphError
 from glacier.formats import Format
 
@@ -38,17 +39,40 @@ class _Frozen(BaseModel):
 
 
 class DatasetNode(_Frozen):
-    """A dataset, identified by its URI-like id ``bucket/path``."""
+    """A dataset, identified by its URI-like id ``bucket/path``. ``columns``: its schema (column
+    -> Polars dtype name), declared or derived when compiled, None when unknown; in JSON it is
+    ``schema`` (pydantic's BaseModel owns the attribute name ``schema``)."""
+
+    model_config = _Frozen.model_config | ConfigDict(validate_by_name=True, serialize_by_alias=True)
 
     id: str
     bucket: str
     path: str
     format: Format
     managed: bool = True  # False: an existing bucket Glacier only references by name
+    columns: dict[str, str] | None = Field(default=None, alias="schema")
+    schema_declared: bool = False
+    schema_mode: SchemaMode = "freeze"
+
+    def __hash__(self) -> int:
+        # The schema is a dict (unhashable); equal nodes share their location fields.
+        return hash((self.id, self.format, self.managed))
 
     @property
     def is_directory(self) -> bool:
         return self.format is Format.PARQUET_DIR
+
+    @property
+    def dataset_schema(self) -> DatasetSchema | None:
+        """The schema as the checks take it (None when unknown)."""
+        if self.columns is None:
+            return None
+        return DatasetSchema(columns=self.columns, declared=self.schema_declared, mode=self.schema_mode)
+
+    @property
+    def declared_schema(self) -> DatasetSchema | None:
+        """The user's declaration (what run-time checks enforce); None when only derived."""
+        return self.dataset_schema if self.schema_declared else None
 
 
 class ExecutorSpec(_Frozen):

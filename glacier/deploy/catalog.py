@@ -279,6 +279,33 @@ def declare_database(
     )
 
 
+DATA_CATALOG_TYPE = "glacier:aws:DataCatalog"
+DATA_CATALOG_NAME = "data-catalog"
+
+
+class DataCatalog(pulumi.ComponentResource):
+    """The program's Glue Data Catalog database, declared once (like its data buckets); the
+    pipeline components declare their datasets' tables in it."""
+
+    database: aws.glue.CatalogDatabase
+
+    def __init__(
+        self,
+        name: str,
+        database: str,
+        *,
+        region: str,
+        tags: Mapping[str, str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(DATA_CATALOG_TYPE, name, None, opts)
+        self.database = declare_database(
+            f"{name}-database", database, region=region, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.declaration = CatalogDeclaration(self.database, region, tags)
+        self.register_outputs({"database": self.database.name})
+
+
 def declare_tables(
     parent: pulumi.Resource,
     prefix: str,

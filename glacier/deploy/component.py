@@ -13,7 +13,7 @@ The resource kinds are declared layer by layer: ``base`` (names, options, roles,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,20 @@ import pulumi
 import pulumi_aws as aws
 
 from glacier.dag.contract import CompiledPipeline
+from glacier.dag.model import PipelineDAG
 from glacier.deploy import naming
 from glacier.deploy.buckets import PIPELINE_TYPE
+from glacier.deploy.catalog import (
+    STORAGE_FORMATS,
+    CatalogDeclaration,
+    CatalogTableSpec,
+    declare_tables,
+    table_spec,
+)
 from glacier.deploy.options import DeployOptions, check_cloud_runnable, deploy_region, deploy_tags
 from glacier.deploy.orchestration import OrchestrationLayer
 from glacier.errors import DeploymentError
+from glacier.runtime.event import partition_columns
 
 TYPE_TOKEN = PIPELINE_TYPE
 
@@ -45,6 +54,11 @@ class PipelineDeploymentArgs:
     pipeline: CompiledPipeline
     options: DeployOptions = field(default_factory=DeployOptions)
     data_buckets: Mapping[str, aws.s3.Bucket] = field(default_factory=dict)
+    # The program's Glue database (``catalog.declare_database``): every dataset with a schema
+    # gets a table. ``catalog_tables`` (dataset id -> table) is shared by the program's
+    # components, so a dataset several pipelines use gets one table.
+    catalog: CatalogDeclaration | None = None
+    catalog_tables: MutableMapping[str, pulumi.Resource] = field(default_factory=dict)
 
 
 class PipelineDeployment(OrchestrationLayer):
@@ -69,10 +83,27 @@ class PipelineDeployment(OrchestrationLayer):
         self.data_buckets = _data_buckets_of(args)
 
         self._artifacts()
+        self._catalog_tables(args)
         self._compute()
         self._orchestration(list(self.data_buckets.values()))
         self.state_machine_arn = self.state_machine.arn
         self.register_outputs(self.outputs())
+
+    def _catalog_tables(self, args: PipelineDeploymentArgs) -> None:
+        """A Glue table per dataset with a schema (declared or derived), so Athena can query
+        what a run writes; single files get their symlink manifest in the artifacts bucket."""
+        self.catalog_table_resources: dict[str, aws.glue.CatalogTable] = {}
+        specs = catalog_specs(self.dag)
+        if args.catalog is None or not specs:
+            return
+        self.catalog_table_resources = declare_tables(
+            self,
+            self._name,
+            specs,
+            catalog=args.catalog,
+            manifest_bucket=self.artifacts_bucket.bucket,
+            registry=args.catalog_tables,
+        )
 
     def outputs(self) -> dict[str, Any]:
         buckets = sorted({ds.bucket for ds in self.dag.datasets})
@@ -85,7 +116,25 @@ class PipelineDeployment(OrchestrationLayer):
             "functions": {task: fn.name for task, fn in sorted(self.function_resources.items())},
             "jobs": {task: job.name for task, job in sorted(self.job_resources.items())},
             "emr_applications": {task: app.id for task, (app, _) in sorted(self.emr_resources.items())},
+            **(
+                {"catalog_tables": {ds: t.name for ds, t in sorted(self.catalog_table_resources.items())}}
+                if self.catalog_table_resources
+                else {}
+            ),
         }
+
+
+def catalog_specs(dag: PipelineDAG) -> list[CatalogTableSpec]:
+    """The catalog tables of a DAG: one per dataset with a schema in a format Athena reads;
+    a directory dataset's ``partition_by`` columns are its partition keys."""
+    keys = {task.output: partition_columns(task) or [] for task in dag.tasks}
+    return [
+        table_spec(
+            bucket=ds.bucket, path=ds.path, fmt=ds.format, schema=ds.columns, partition_by=keys.get(ds.id, [])
+        )
+        for ds in dag.datasets
+        if ds.columns is not None and ds.format in STORAGE_FORMATS
+    ]
 
 
 def _project_root(pipeline: CompiledPipeline) -> Path:

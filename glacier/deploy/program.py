@@ -17,9 +17,11 @@ from typing import Any
 import pulumi
 
 from glacier.dag.contract import CompiledPipeline, PipelineLoader
+from glacier.dag.model import PipelineDAG
 from glacier.deploy.buckets import DATA_BUCKETS_NAME, DataBuckets, DataBucketsArgs
-from glacier.deploy.component import PipelineDeployment, PipelineDeploymentArgs
-from glacier.deploy.options import DeployOptions, check_cloud_runnable
+from glacier.deploy.catalog import DATA_CATALOG_NAME, CatalogDeclaration, DataCatalog
+from glacier.deploy.component import PipelineDeployment, PipelineDeploymentArgs, catalog_specs
+from glacier.deploy.options import DeployOptions, check_cloud_runnable, deploy_region, deploy_tags
 from glacier.errors import DeploymentError, DiscoveryError
 
 
@@ -89,13 +91,45 @@ def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
         check_cloud_runnable(dag)
     buckets = DataBucketsArgs.for_pipelines(dags, config.options, known=[p.dag for p in loaded])
     shared = DataBuckets(DATA_BUCKETS_NAME, buckets).buckets if buckets.buckets else {}
+    catalog = _catalog(chosen, config.options)
+    tables: dict[str, pulumi.Resource] = {}  # dataset id -> its one table, across components
     components = [
         PipelineDeployment(
-            p.name, PipelineDeploymentArgs(pipeline=p, options=config.options, data_buckets=shared)
+            p.name,
+            PipelineDeploymentArgs(
+                pipeline=p,
+                options=config.options,
+                data_buckets=shared,
+                catalog=catalog,
+                catalog_tables=tables,
+            ),
         )
         for p in chosen
     ]
     return {component.dag.name: component.outputs() for component in components}
+
+
+def _catalog(chosen: list[CompiledPipeline], options: DeployOptions) -> CatalogDeclaration | None:
+    """The program's one Glue database, when some dataset has a schema (else none at all:
+    a program without schemas declares exactly what it did before)."""
+    with_schema = [p.dag for p in chosen if catalog_specs(p.dag)]
+    if not with_schema:
+        return None
+    region = one_catalog_region(with_schema, options)
+    tags = deploy_tags(with_schema[0], options)
+    return DataCatalog(DATA_CATALOG_NAME, pulumi.get_project(), region=region, tags=tags).declaration
+
+
+def one_catalog_region(dags: list[PipelineDAG], options: DeployOptions) -> str:
+    regions = {dag.name: deploy_region(dag, options) for dag in dags}
+    if len(set(regions.values())) > 1:
+        listed = ", ".join(f"'{p}' in {r}" for p, r in sorted(regions.items()))
+        raise DeploymentError(
+            f"Pipelines with schemas deploy to different regions ({listed}), but a program has one "
+            "Glue Data Catalog database.",
+            fix="deploy them from one AwsConfig region, or set glacier:region for the stack.",
+        )
+    return next(iter(regions.values()))
 
 
 def _select(config: ProgramConfig, loaded: list[CompiledPipeline]) -> list[CompiledPipeline]:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from glacier.dag.contract import CompiledPipeline
     from glacier.dag.model import DatasetNode, PipelineDAG
+    from glacier.dag.schema import DatasetSchema
 
 
 class Bucket:
@@ -44,12 +45,14 @@ class Bucket:
         *,
         managed: bool = True,
         step: TransformStep | None = None,
+        schema: DatasetSchema | None = None,
     ) -> None:
         self.provider = provider
         self.bucket = bucket
         self.path = path
         self.config = dict(config or {})
         self.managed = managed
+        self.schema = schema  # the declared schema (None: derived when compiled, if it can be)
         self._step = step
         self._given_lineage = tuple(lineage or ())
         self._metadata: dict[str, Any] = dict(metadata or {})  # the seeds' name/description
@@ -113,10 +116,13 @@ class Bucket:
             metadata=self._metadata,
             managed=self.managed,
             step=step,
+            schema=self.schema,
         )
 
     def _plain(self) -> Bucket:
-        return Bucket(self.provider, self.bucket, self.path, self.config, managed=self.managed)
+        return Bucket(
+            self.provider, self.bucket, self.path, self.config, managed=self.managed, schema=self.schema
+        )
 
     # -- chaining --------------------------------------------------------------------------
     def transform(self, task: Task) -> PendingTransform:
@@ -178,7 +184,9 @@ class Bucket:
 
     def compile_dataset(self) -> DatasetNode:
         """This location as a DAG dataset node (the same node a compiled pipeline holds)."""
-        return dataset_node(DatasetRef(bucket=self.bucket, path=self.path, managed=self.managed))
+        return dataset_node(
+            DatasetRef(bucket=self.bucket, path=self.path, managed=self.managed, schema=self.schema)
+        )
 
     def _require_lineage(self, verb: str) -> None:
         if not self.defines_pipeline:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from glacier.config import StorageConfig
-from glacier.dag.build import build_dag
+from glacier.dag.build import build_dag, with_datasets, with_schema
 from glacier.dag.contract import CompiledPipeline
+from glacier.dag.model import PipelineDAG
+from glacier.dag.schema import DatasetSchema
 from glacier.dsl.lineage import TransformStep
 from glacier.errors import DefinitionError
 
@@ -23,7 +25,52 @@ def compile_steps(
         dag = build_dag(name, [step.to_spec() for step in steps], storage=storage, description=description)
     by_output = {step.target.id: step.task.func for step in steps}
     functions = {task.name: by_output[task.output] for task in dag.tasks}
-    return CompiledPipeline(dag=dag, functions=functions)
+    return with_derived_schemas(CompiledPipeline(dag=dag, functions=functions))
+
+
+def with_derived_schemas(compiled: CompiledPipeline) -> CompiledPipeline:
+    """Check the pipeline against its declared schemas (tasks called on empty frames: no data
+    is read) and give every dataset whose schema can be derived that schema. Raises the first
+    SchemaContractError found. A pipeline with no declaration is returned as it is."""
+    declared = declared_schemas(compiled.dag)
+    if not declared:
+        return compiled
+    from glacier.schema.derive import derive_schemas  # imports Polars: only when declared
+
+    derived = derive_schemas(compiled, declared)
+    derived.raise_first()
+    return with_schemas(compiled, derived.schemas)
+
+
+def with_shared_schemas(pipelines: Sequence[CompiledPipeline]) -> list[CompiledPipeline]:
+    """Pipelines of one module, in data order, checked together: a dataset one pipeline
+    writes gives its schema to the pipelines that read it, and two pipelines giving one
+    dataset different schemas is a SchemaContractError. Each pipeline was already checked
+    alone when it was compiled."""
+    declared = {p.name: declared_schemas(p.dag) for p in pipelines}
+    if len(pipelines) < 2 or not any(declared.values()):
+        return list(pipelines)
+    from glacier.schema.derive import derive_pipelines
+
+    results = derive_pipelines(pipelines, declared)
+    for result in results:
+        result.raise_first()
+    return [with_schemas(p, result.schemas) for p, result in zip(pipelines, results, strict=True)]
+
+
+def declared_schemas(dag: PipelineDAG) -> dict[str, DatasetSchema]:
+    return {ds.id: schema for ds in dag.datasets if (schema := ds.declared_schema) is not None}
+
+
+def with_schemas(compiled: CompiledPipeline, schemas: Mapping[str, DatasetSchema]) -> CompiledPipeline:
+    """The pipeline with the derived schemas written onto its undeclared dataset nodes."""
+    datasets = tuple(
+        with_schema(ds, schemas.get(ds.id)) if not ds.schema_declared else ds for ds in compiled.dag.datasets
+    )
+    if all(new is old for new, old in zip(datasets, compiled.dag.datasets, strict=True)):
+        return compiled
+    dag = with_datasets(compiled.dag, datasets)
+    return CompiledPipeline(dag=dag, functions=compiled.functions, root=compiled.root)
 
 
 @contextmanager

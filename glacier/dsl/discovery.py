@@ -21,6 +21,7 @@ from typing import Any
 from glacier.dag.contract import CompiledPipeline, PipelineModule
 from glacier.dag.model import DatasetNode, TaskNode, check_datasets_apart, stable_order
 from glacier.dsl.bucket import Bucket, PendingTransform
+from glacier.dsl.compile import with_shared_schemas
 from glacier.dsl.names import slug
 from glacier.dsl.pipeline import Pipeline
 from glacier.errors import DefinitionError, DiscoveryError, GlacierError, GraphError
@@ -146,7 +147,7 @@ def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
             fix="give each pipeline a unique name (Pipeline(name=...) or .with_name(...)).",
         )
     _datasets_apart(kept)
-    return tuple(_data_order(kept))
+    return tuple(with_shared_schemas(_data_order(kept)))
 
 
 def _candidates(module: ModuleType) -> list[tuple[str, Definition]]:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from glacier.config import StorageConfig
+    from glacier.dag.schema import DatasetSchema
 
 StepKey = tuple[int, tuple[tuple[str, str], ...], str]
 
@@ -52,6 +53,9 @@ class Dataset(Protocol):
 
     @property
     def managed(self) -> bool: ...
+
+    @property
+    def schema(self) -> DatasetSchema | None: ...
 
     @property
     def id(self) -> str: ...
@@ -109,7 +113,7 @@ MultiSourceTransformStep = TransformStep
 
 
 def _ref(bucket: Dataset) -> DatasetRef:
-    return DatasetRef(bucket=bucket.bucket, path=bucket.path, managed=bucket.managed)
+    return DatasetRef(bucket=bucket.bucket, path=bucket.path, managed=bucket.managed, schema=bucket.schema)
 
 
 class LineageView:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from glacier.dag.contract import CompiledPipeline
     from glacier.dag.model import PipelineDAG
+    from glacier.dag.schema import DatasetSchema
 
 RESERVED = ("name", "description", "config")
 
@@ -214,6 +215,10 @@ class Pipeline:
     @property
     def managed(self) -> bool:
         return self.as_bucket().managed
+
+    @property
+    def schema(self) -> DatasetSchema | None:
+        return self.as_bucket().schema
 
     @property
     def path(self) -> str:

@@ -8,9 +8,10 @@ from typing import Any, ClassVar, overload
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig, StorageConfig
 from glacier.dag.build import normalize_location
 from glacier.dag.model import ExecutorKind, ExecutorSpec
+from glacier.dag.schema import schema_from_declaration
 from glacier.dsl.bucket import Bucket
 from glacier.dsl.task import Task
-from glacier.errors import ConfigError
+from glacier.errors import ConfigError, DefinitionError
 
 
 class ExecutionResource:
@@ -126,11 +127,30 @@ class Provider:
     def spark(self, config: SparkConfig | None = None) -> SparkExecutor:
         return SparkExecutor(self, _expect(config, SparkConfig, "provider.spark()"))
 
-    def bucket(self, bucket: str, path: str, *, managed: bool = True, **config: Any) -> Bucket:
+    def bucket(
+        self,
+        bucket: str,
+        path: str,
+        *,
+        managed: bool = True,
+        schema: Any = None,
+        schema_mode: str = "freeze",
+        **config: Any,
+    ) -> Bucket:
         """A dataset at ``path`` inside ``bucket``. ``managed=False`` references an existing
-        S3 bucket that Glacier will not create."""
+        S3 bucket that Glacier will not create. ``schema=`` declares its columns (a dict of
+        column -> Polars dtype, or a ``pl.Schema``); ``schema_mode='evolve'`` lets new columns
+        through where the default ``'freeze'`` is exact."""
         ref = normalize_location(bucket, path)
-        return Bucket(self, ref.bucket, ref.path, config=config, managed=managed)
+        declared = (
+            None if schema is None else schema_from_declaration(schema, dataset=ref.id, mode=schema_mode)
+        )
+        if declared is None and schema_mode != "freeze":
+            raise DefinitionError(
+                f"Dataset '{ref.id}' has schema_mode={schema_mode!r} but no schema=.",
+                fix="declare its columns with schema={...} too, or drop schema_mode=.",
+            )
+        return Bucket(self, ref.bucket, ref.path, config=config, managed=managed, schema=declared)
 
     def get_bucket_uri(self, bucket: str, path: str) -> str:
         if isinstance(self.config, LocalConfig):

@@ -24,6 +24,7 @@ from glacier.errors import ExecutionError, GlacierError
 from glacier.io import CancelToken, Dataset, as_lazy, open_dataset
 from glacier.io.location import StorageOptions
 from glacier.runtime.event import DatasetLocation, TaskEvent, TaskResult
+from glacier.runtime.schema_check import check_input, check_output
 
 
 class Engine(Protocol):
@@ -73,10 +74,15 @@ def dataset_at(location: DatasetLocation, options: StorageOptions | None) -> Dat
 def read_inputs(
     event: TaskEvent, storage_options: StorageOptions | None, engine: Engine = POLARS
 ) -> dict[str, Any]:
-    """One frame per task parameter (for Polars, scans only: nothing is read yet)."""
-    return {
+    """One frame per task parameter (for Polars, scans only: nothing is read yet), each Polars
+    scan checked against its declared schema (footers only)."""
+    frames = {
         param: engine.read(dataset_at(location, storage_options)) for param, location in event.inputs.items()
     }
+    for param, location in event.inputs.items():
+        if isinstance(frames[param], pl.LazyFrame):
+            check_input(event.task, param, location.uri, frames[param], location.schema_)
+    return frames
 
 
 def call_task(
@@ -106,6 +112,8 @@ def write_output(
     """Write atomically (partitioned as the event says); returns (rows or None, bytes stored)."""
     out = event.output
     dataset = dataset_at(out, storage_options)
+    if isinstance(frame, pl.LazyFrame):
+        check_output(event.task, out.uri, frame, out.schema_)
     try:
         rows = engine.write(dataset, frame, partition_by=event.partition_by, cancel=cancel)
     except ExecutionError as exc:

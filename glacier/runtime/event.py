@@ -12,15 +12,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from glacier.dag.model import DatasetNode, PipelineDAG, TaskNode
+from glacier.dag.schema import DatasetSchema
 from glacier.errors import ConfigError
 from glacier.formats import Format
 
 
 class DatasetLocation(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True)
 
     uri: str  # s3://bucket/key (a key ending in '/' is a partitioned directory)
     format: Format
+    schema_: DatasetSchema | None = Field(default=None, alias="schema")  # the declaration, if any
 
 
 class TaskEvent(BaseModel):
@@ -47,7 +49,7 @@ class TaskEvent(BaseModel):
 
         def location(dataset_id: str) -> DatasetLocation:
             dataset = dag.dataset(dataset_id)
-            return DatasetLocation(uri=uri_of(dataset), format=dataset.format)
+            return DatasetLocation(uri=uri_of(dataset), format=dataset.format, schema=dataset.declared_schema)
 
         return cls(
             pipeline=dag.name,

@@ -40,6 +40,7 @@ def expected_types(path: str) -> Counter[str]:
     """The resource set the DAGs call for, counted independently of the component."""
     expected: Counter[str] = Counter()
     declared: set[str] = set()
+    tables: set[str] = set()  # datasets with a schema: one Glue table each, per program
     for compiled in load_pipelines(REPO / path).pipelines:
         dag = compiled.dag
         expected[COMPONENT] += 1
@@ -60,7 +61,17 @@ def expected_types(path: str) -> Counter[str]:
         for kind in ROLE_KINDS:
             expected[kind] += len(dag.tasks) + 1  # + the state machine's
         expected["aws:sfn/stateMachine:StateMachine"] += 1
+        with_schema = {ds.id for ds in dag.datasets if ds.columns is not None} - tables
+        tables |= with_schema
+        expected["aws:glue/catalogTable:CatalogTable"] += len(with_schema)
+        # A single-file dataset's table reads a symlink manifest object.
+        expected["aws:s3/bucketObjectv2:BucketObjectv2"] += sum(
+            not dag.dataset(ds).is_directory for ds in with_schema
+        )
     expected[DATA_BUCKETS] = 1 if declared else 0  # the program's shared data buckets
+    if tables:  # only a program with schemas has a catalog
+        expected["glacier:aws:DataCatalog"] = 1
+        expected["aws:glue/catalogDatabase:CatalogDatabase"] = 1
     return expected
 
 
@@ -73,9 +84,12 @@ def test_resource_set_of_each_example(path: str) -> None:
 @pytest.mark.parametrize("path", EXAMPLES)
 def test_every_child_is_parented_and_prefixed(path: str) -> None:
     result = example_plan(path)
-    components = {r.name for r in result.resources if r.type in (COMPONENT, DATA_BUCKETS)}
+    # The program-level components: its pipelines', its data buckets and (when a dataset
+    # has a schema) its Glue Data Catalog.
+    top = (COMPONENT, DATA_BUCKETS, "glacier:aws:DataCatalog")
+    components = {r.name for r in result.resources if r.type in top}
     for r in result.resources:
-        if r.type in (COMPONENT, DATA_BUCKETS):
+        if r.type in top:
             assert r.parent is None
             continue
         assert r.parent in components, r.name

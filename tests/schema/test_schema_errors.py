@@ -14,8 +14,12 @@ import polars as pl
 import pytest
 from schema_helpers import compiled
 
+from glacier import Pipeline, Provider
+from glacier.config import AwsConfig, LocalConfig
 from glacier.dag.schema import SchemaContractError, schema_from_declaration
 from glacier.deploy.catalog import CatalogTableSpec, declare_tables, table_spec
+from glacier.deploy.options import DeployOptions
+from glacier.deploy.program import one_catalog_region
 from glacier.errors import DefinitionError, DeploymentError, ExecutionError, GlacierError
 from glacier.formats import Format
 from glacier.runtime.schema_check import check_input, check_output
@@ -88,6 +92,31 @@ def table_names_collide(_: Path) -> None:
     declare_tables(None, "p", specs, catalog=None, manifest_bucket="artifacts")  # type: ignore[arg-type]
 
 
+def mode_without_schema(tmp: Path) -> None:
+    Provider(config=LocalConfig(base_path=str(tmp))).bucket("lake", "orders.parquet", schema_mode="evolve")
+
+
+def declared_twice(tmp: Path) -> None:
+    provider = Provider(config=LocalConfig(base_path=str(tmp)))
+    merge = provider.local().task(name="merge")(lambda a, b: a)
+    a = provider.bucket("lake", "orders.parquet", schema={"order_id": pl.Int64})
+    b = provider.bucket("lake", "orders.parquet", schema={"order_id": pl.String})
+    Pipeline(a=a, b=b).transform(merge).to(provider.bucket("lake", "out.parquet")).to_dag()
+
+
+def catalog_in_two_regions(_: Path) -> None:
+    def keep(df: pl.LazyFrame) -> pl.LazyFrame:
+        return df
+
+    east = compiled(
+        "east", [(keep, {"df": "lake/a.parquet"}, "lake/b.parquet")], storage=AwsConfig(region="us-east-1")
+    )
+    west = compiled(
+        "west", [(keep, {"df": "lake/c.parquet"}, "lake/d.parquet")], storage=AwsConfig(region="eu-west-1")
+    )
+    one_catalog_region([east.dag, west.dag], DeployOptions())
+
+
 @dataclass(frozen=True)
 class Case:
     bad_input: str
@@ -98,6 +127,28 @@ class Case:
 
 
 CASES: dict[str, Case] = {
+    "schema_mode_without_schema": Case(
+        "provider.bucket('lake', 'orders.parquet', schema_mode='evolve')",
+        mode_without_schema,
+        DefinitionError,
+        "Dataset 'lake/orders.parquet' has schema_mode='evolve' but no schema=",
+        "declare its columns with schema={...} too",
+    ),
+    "dataset_declared_twice": Case(
+        "two provider.bucket('lake', 'orders.parquet', schema=...) with other dtypes in one pipeline",
+        declared_twice,
+        DefinitionError,
+        "Dataset 'lake/orders.parquet' is declared twice with different schemas (column 'order_id' is "
+        "String, declared Int64)",
+        "declare it once",
+    ),
+    "catalog_pipelines_in_two_regions": Case(
+        "pipelines with schemas deployed from us-east-1 and eu-west-1 in one program",
+        catalog_in_two_regions,
+        DeploymentError,
+        "Pipelines with schemas deploy to different regions ('east' in us-east-1, 'west' in eu-west-1)",
+        "deploy them from one AwsConfig region",
+    ),
     "schema_dtype_not_polars": Case(
         "schema={'amount': 3}",
         lambda _: declared({"amount": 3}),

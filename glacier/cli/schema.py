@@ -1,0 +1,118 @@
+"""``glacier schema PATH``: every dataset's schema, declared or derived, with the notes on
+what could not be derived; ``glacier schema infer PATH...``: read the schemas of source files
+that exist (footers, not data) and print the declarations to paste."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from glacier.cli._common import echo, load, user_errors
+
+if TYPE_CHECKING:
+    from glacier.dag.contract import CompiledPipeline
+    from glacier.schema.derive import DerivedSchemas
+
+INFER = "infer"
+
+
+def schema(
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            help="PATH (a pipeline file or module), or 'infer' followed by pipeline files and/or "
+            "data files to read schemas from.",
+            metavar="[infer] PATH...",
+        ),
+    ],
+    pipeline: Annotated[
+        str | None, typer.Option("--pipeline", "-p", help="Only this pipeline (by name).")
+    ] = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option("--data-dir", help="infer: local data folder the sources are in (default ./data)."),
+    ] = None,
+    s3: Annotated[bool, typer.Option("--s3", help="infer: read the sources from the pipeline's S3.")] = False,
+) -> None:
+    """Print every dataset's schema (declared or derived), or with 'infer', the declarations
+    of existing source files."""
+    with user_errors():
+        if args[0] == INFER:
+            echo(_infer(args[1:], pipeline, data_dir, s3))
+        elif len(args) != 1:
+            from glacier.errors import DiscoveryError
+
+            raise DiscoveryError(
+                f"glacier schema takes one PATH, got {len(args)}: {' '.join(args)}.",
+                fix="run `glacier schema PATH`, or `glacier schema infer PATH...` to read files.",
+            )
+        else:
+            _, pipelines = load(args[0], pipeline)
+            echo(_describe(pipelines))
+
+
+def _describe(pipelines: tuple[CompiledPipeline, ...]) -> str:
+    from glacier.dsl.compile import declared_schemas
+    from glacier.schema.derive import derive_pipelines
+
+    results = derive_pipelines(pipelines, {p.name: declared_schemas(p.dag) for p in pipelines})
+    return "\n".join(_describe_one(p, r) for p, r in zip(pipelines, results, strict=True))
+
+
+def _describe_one(compiled: CompiledPipeline, result: DerivedSchemas) -> str:
+    lines = [f"pipeline {compiled.name}"]
+    for ds in compiled.dag.datasets:
+        known = result.known(ds.id)
+        if known is None:
+            lines.append(f"  {ds.id}: unknown")
+            continue
+        mode = f", schema_mode={known.schema.mode!r}" if known.schema.declared else ""
+        lines.append(f"  {ds.id}: {known.origin}{mode}")
+        lines += [f"    {name}: {dtype}" for name, dtype in known.schema.columns.items()]
+    lines += [f"  note: {note.message}" for note in result.notes]
+    return "\n".join(lines) + "\n"
+
+
+def _infer(targets: list[str], pipeline: str | None, data_dir: str | None, s3: bool) -> str:
+    from pathlib import Path
+
+    from glacier.config import LocalConfig, StorageConfig
+    from glacier.errors import DiscoveryError
+    from glacier.io.storage import resolve_storage
+    from glacier.schema.infer import infer_declarations
+
+    if not targets:
+        raise DiscoveryError(
+            "glacier schema infer needs a PATH.",
+            fix="pass a pipeline file (its sources are read) and/or data files, e.g. "
+            "`glacier schema infer pipelines.py` or `glacier schema infer raw/orders.parquet`.",
+        )
+    items: list[str | Path | CompiledPipeline] = []
+    storage: StorageConfig | None = LocalConfig(base_path=data_dir) if data_dir else None
+    for target in targets:
+        if _is_pipelines(target):
+            _, pipelines = load(target, pipeline)
+            if s3:
+                storage = resolve_storage(pipelines[0].dag.storage, "s3")
+            elif storage is None:
+                storage = resolve_storage(pipelines[0].dag.storage, None)
+            items += pipelines
+        else:
+            items.append(Path(target))
+    return infer_declarations(items, storage)
+
+
+def _is_pipelines(target: str) -> bool:
+    """A pipeline file, or a package / folder of pipelines; anything else is data to read
+    (a file, or a hive directory of files)."""
+    from pathlib import Path
+
+    path = Path(target)
+    if path.suffix == ".py":
+        return True
+    return path.is_dir() and ((path / "__init__.py").exists() or (path / "pipelines.py").exists())
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(schema)

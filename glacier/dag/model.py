@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig
+from glacier.dag.triggers import Trigger, check_dag_triggers
 from glacier.errors import DefinitionError, GlacierError, GraphError
 from glacier.formats import Format
 
@@ -110,6 +111,9 @@ class PipelineDAG(BaseModel):
     storage: Storage = Field(default_factory=LocalConfig)
     datasets: tuple[DatasetNode, ...]
     tasks: tuple[TaskNode, ...]
+    # What starts the deployed pipeline (its schedule, object arrivals); none: started by hand
+    # or by the stack-wide default schedule.
+    triggers: tuple[Trigger, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -122,6 +126,7 @@ class PipelineDAG(BaseModel):
     @model_validator(mode="after")
     def _validate_graph(self) -> PipelineDAG:
         validate_graph(self)
+        check_dag_triggers(self.name, self.triggers, {ds.id for ds in self.source_datasets()})
         return self
 
     # -- derived views (computed once; the model is frozen) -------------------------------

@@ -8,7 +8,7 @@ declared once for every pipeline that shares them; the component takes them in i
 
 The resource kinds are declared layer by layer: ``base`` (names, options, roles, logs),
 ``artifacts`` (bucket, bundle, layers), ``compute`` (functions, jobs, applications) and
-``orchestration`` (state machine, schedule).
+``orchestration`` (state machine) and ``triggers`` (schedule, arrival rules).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from glacier.dag.contract import CompiledPipeline
 from glacier.deploy import naming
 from glacier.deploy.buckets import PIPELINE_TYPE
 from glacier.deploy.options import DeployOptions, check_cloud_runnable, deploy_region, deploy_tags
-from glacier.deploy.orchestration import OrchestrationLayer
+from glacier.deploy.triggers import TriggerLayer
 from glacier.errors import DeploymentError
 
 TYPE_TOKEN = PIPELINE_TYPE
@@ -47,7 +47,7 @@ class PipelineDeploymentArgs:
     data_buckets: Mapping[str, aws.s3.Bucket] = field(default_factory=dict)
 
 
-class PipelineDeployment(OrchestrationLayer):
+class PipelineDeployment(TriggerLayer):
     """Everything one pipeline needs on AWS, with the state machine that runs it."""
 
     state_machine_arn: pulumi.Output[str]
@@ -71,6 +71,7 @@ class PipelineDeployment(OrchestrationLayer):
         self._artifacts()
         self._compute()
         self._orchestration(list(self.data_buckets.values()))
+        self._triggers()
         self.state_machine_arn = self.state_machine.arn
         self.register_outputs(self.outputs())
 

@@ -98,6 +98,9 @@ def _arn(token: str, name: str, region: str) -> str | None:
             f"arn:aws:emr-serverless:{region}:{ACCOUNT}:/applications/{name}"
         ),
         "aws:scheduler/schedule:Schedule": f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule/default/{name}",
+        "aws:sns/topic:Topic": f"arn:aws:sns:{region}:{ACCOUNT}:{name}",
+        "aws:cloudwatch/eventRule:EventRule": f"arn:aws:events:{region}:{ACCOUNT}:rule/{name}",
+        "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}",
     }
     return prefixes.get(token)
 

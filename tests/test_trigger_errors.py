@@ -47,8 +47,8 @@ def in_file(tmp_path: Path, body: str) -> Any:
         "def clean(df): return df\n"
         "@ex.task\n"
         "def report(df): return df\n"
-        "raw, mid, out = p.bucket('lake', 'raw/'), p.bucket('lake', 'mid.parquet'), p.bucket('lake', 'out.parquet')\n"
-        + body
+        "raw, mid = p.bucket('lake', 'raw/'), p.bucket('lake', 'mid.parquet')\n"
+        "out = p.bucket('lake', 'out.parquet')\n" + body
     )
     return load_pipelines(path)
 

@@ -21,9 +21,7 @@ def runs(
     pipeline: Annotated[
         str | None, typer.Option("--pipeline", "-p", help="Only this pipeline (by name).")
     ] = None,
-    cloud: Annotated[
-        bool, typer.Option("--cloud", help="The deployed state machine's executions.")
-    ] = False,
+    cloud: Annotated[bool, typer.Option("--cloud", help="The deployed state machine's executions.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs per pipeline.")] = 10,
     state_dir: Annotated[
         str | None, typer.Option("--state-dir", help="Run history folder (default ./.glacier).")
@@ -51,8 +49,18 @@ def _when(moment: dt.datetime | None) -> str:
 def _cloud_table(name: str, executions: list[ExecutionSummary]) -> Table:
     from rich.table import Table
 
-    table = Table(title=f"{name}: {len(executions)} recent execution(s)", title_justify="left", show_edge=False)
-    for column in ("execution", "status", "started (UTC)", "stopped (UTC)", "seconds", "failed state", "error"):
+    table = Table(
+        title=f"{name}: {len(executions)} recent execution(s)", title_justify="left", show_edge=False
+    )
+    for column in (
+        "execution",
+        "status",
+        "started (UTC)",
+        "stopped (UTC)",
+        "seconds",
+        "failed state",
+        "error",
+    ):
         table.add_column(column)
     for run in executions:
         table.add_row(

@@ -14,8 +14,8 @@ from functools import cached_property
 from typing import Any
 
 from glacier.config import StorageConfig
-from glacier.dag.triggers import ArrivalSpec, ScheduleTrigger, resolve_triggers
 from glacier.dag.model import DatasetNode, PipelineDAG, TaskDefinition, TaskNode, topological_sort
+from glacier.dag.triggers import ArrivalSpec, ScheduleTrigger, resolve_triggers
 from glacier.errors import DefinitionError, GraphError
 from glacier.formats import format_for_path
 

@@ -70,9 +70,9 @@ class ArrivalSpec:
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((.*)\)$")
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
-_MONTHS = "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split()
-_DAYS = "SUN MON TUE WED THU FRI SAT".split()
-# name, low, high, names for values (1-based), extra single tokens allowed
+_MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+_DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
+# field name, lowest and highest value, names that stand for values (JAN = 1, SUN = 1)
 _CRON_FIELDS: tuple[tuple[str, int, int, list[str]], ...] = (
     ("minutes", 0, 59, []),
     ("hours", 0, 23, []),
@@ -92,7 +92,9 @@ def check_schedule_expression(expression: object) -> None:
     """Refuse an expression EventBridge Scheduler would refuse, naming what is wrong."""
     problem = _schedule_problem(expression)
     if problem is not None:
-        raise DefinitionError(f"Schedule expression {expression!r} is not valid: {problem}.", fix=_SCHEDULE_FIX)
+        raise DefinitionError(
+            f"Schedule expression {expression!r} is not valid: {problem}.", fix=_SCHEDULE_FIX
+        )
 
 
 def _schedule_problem(expression: object) -> str | None:
@@ -137,7 +139,11 @@ def _cron_problem(body: str) -> str | None:
 
 def _cron_field_problem(name: str, value: str, low: int, high: int, names: list[str]) -> str | None:
     if value == "?":
-        return None if name in ("day-of-month", "day-of-week") else f"'?' is allowed only in the day fields, not {name}"
+        return (
+            None
+            if name in ("day-of-month", "day-of-week")
+            else f"'?' is allowed only in the day fields, not {name}"
+        )
     if name == "day-of-month" and re.fullmatch(r"L|LW|\d{1,2}W", value):
         return _in_range(name, value.rstrip("W") if value[0].isdigit() else str(low), low, high)
     if name == "day-of-week" and re.fullmatch(r"L|\w{1,3}L|\w{1,3}#[1-5]", value):

@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 
 from glacier.dag.contract import CompiledPipeline, PipelineLoader
+from glacier.dag.triggers import check_schedule_expression
 from glacier.deploy.alerts import ALERTS_NAME, OUTPUT_KEY, Alerts, AlertsArgs, alerts_wanted
 from glacier.deploy.buckets import DATA_BUCKETS_NAME, DataBuckets, DataBucketsArgs
 from glacier.deploy.component import PipelineDeployment, PipelineDeploymentArgs
@@ -91,6 +92,8 @@ def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
     dags = [p.dag for p in chosen]
     for dag in dags:  # before declaring anything
         check_cloud_runnable(dag)
+    if config.options.schedule:
+        check_schedule_expression(config.options.schedule)
     buckets = DataBucketsArgs.for_pipelines(dags, config.options, known=[p.dag for p in loaded])
     shared = DataBuckets(DATA_BUCKETS_NAME, buckets).buckets if buckets.buckets else {}
     components = [

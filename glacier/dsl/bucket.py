@@ -170,7 +170,10 @@ class Bucket:
         self._require_lineage("build a pipeline from")
         with gc_paused():
             return compile_steps(
-                name or self.pipeline_name, self.steps(), description=self.description, triggers=self._triggers
+                name or self.pipeline_name,
+                self.steps(),
+                description=self.description,
+                triggers=self._triggers,
             )
 
     def to_dag(self) -> PipelineDAG:

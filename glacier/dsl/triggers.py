@@ -52,7 +52,8 @@ def arrival_spec(bucket: Any, prefix: str | None) -> ArrivalSpec:
     else:
         raise DefinitionError(
             f"on_arrival() got {bucket!r}, which is neither a bucket name nor a dataset.",
-            fix="pass the source dataset (.on_arrival(raw)) or a bucket name (.on_arrival('lake', prefix='raw/')).",
+            fix="pass the source dataset (.on_arrival(raw)) or a bucket name "
+            "(.on_arrival('lake', prefix='raw/')).",
         )
     check_bucket_name(name)
     check_prefix(name, prefix)

@@ -126,14 +126,20 @@ def fourth(df: pl.LazyFrame) -> pl.LazyFrame:
 
 
 a = Pipeline(name="a").source(landing).transform(first).to(p.bucket("lake", "a.parquet")).on_arrival(landing)
-b = orders.transform(second).to(p.bucket("lake", "b.parquet")).with_name("b").on_arrival("landing", prefix="orders/2026/")
+b = (
+    orders.transform(second).to(p.bucket("lake", "b.parquet"))
+    .with_name("b").on_arrival("landing", prefix="orders/2026/")
+)
 c = Pipeline(name="c").source(partner).transform(third).to(p.bucket("lake", "c.parquet")).on_arrival(partner)
-d = Pipeline(name="d").source(p.bucket("lake", "a.parquet")).transform(fourth).to(p.bucket("lake", "d.parquet"))
+d = Pipeline(name="d").source(p.bucket("lake", "a.parquet")).transform(fourth)
+d = d.to(p.bucket("lake", "d.parquet"))
 """
 
 
 @cache
-def shared_plan(schedule: str | None = None, alerts: bool | None = None, email: str | None = None) -> PlanResult:
+def shared_plan(
+    schedule: str | None = None, alerts: bool | None = None, email: str | None = None
+) -> PlanResult:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -249,10 +255,14 @@ def test_alerts_follow_the_config() -> None:
 # -- parliament --------------------------------------------------------------------------
 def serious_findings(policy: dict[str, Any], *, community: bool = False) -> list[tuple[str, Any]]:
     if community:
-        parliament.override_config(Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml")
+        parliament.override_config(
+            Path(parliament.__file__).parent / "community_auditors" / "config_override.yaml"
+        )
     findings = analyze_policy_string(iam.dumps(policy), include_community_auditors=community).findings
     rated = [parliament.enhance_finding(f) for f in findings]
-    return [(f.issue, f.location) for f in rated if SEVERITIES.index(f.severity) >= SEVERITIES.index("MEDIUM")]
+    return [
+        (f.issue, f.location) for f in rated if SEVERITIES.index(f.severity) >= SEVERITIES.index("MEDIUM")
+    ]
 
 
 def new_policies() -> list[tuple[str, dict[str, Any]]]:
@@ -263,7 +273,10 @@ def new_policies() -> list[tuple[str, dict[str, Any]]]:
         for r in result.by_type("aws:iam/rolePolicy:RolePolicy"):
             if re.search(r"-(arrival|schedule)-policy$", r.name):
                 found.append((r.name, json.loads(r.inputs["policy"])))
-        found += [(r.name, json.loads(r.inputs["policy"])) for r in result.by_type("aws:sns/topicPolicy:TopicPolicy")]
+        found += [
+            (r.name, json.loads(r.inputs["policy"]))
+            for r in result.by_type("aws:sns/topicPolicy:TopicPolicy")
+        ]
     return found
 
 
@@ -294,7 +307,12 @@ def eventbridge_s3_event(bucket: str, key: str) -> dict[str, Any]:
         "detail": {
             "version": "0",
             "bucket": {"name": bucket},
-            "object": {"key": key, "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184", "sequencer": "00617F08299329D189"},
+            "object": {
+                "key": key,
+                "size": 5,
+                "etag": "b1946ac92492d2347c6235b4d2611184",
+                "sequencer": "00617F08299329D189",
+            },
             "request-id": "N4N7GDK58NMKJ12R",
             "requester": ACCOUNT,
             "source-ip-address": "1.2.3.4",
@@ -307,7 +325,9 @@ def matches(pattern: Any, event: Any) -> bool:
     """EventBridge's matching for the pattern forms used here: nested objects, lists of exact
     values and ``{"prefix": ...}`` matchers."""
     if isinstance(pattern, dict):
-        return isinstance(event, dict) and all(k in event and matches(v, event[k]) for k, v in pattern.items())
+        return isinstance(event, dict) and all(
+            k in event and matches(v, event[k]) for k, v in pattern.items()
+        )
     return any(
         (isinstance(m, dict) and isinstance(event, str) and event.startswith(m["prefix"])) or m == event
         for m in pattern
@@ -357,7 +377,9 @@ def test_other_objects_do_not_start_it() -> None:
     rule = json.loads(operations().get("ingest-arrival-ops-landing-events").inputs["eventPattern"])
     assert not matches(rule, eventbridge_s3_event("ops-landing", "elsewhere/part-0.parquet"))
     assert not matches(rule, eventbridge_s3_event("ops-lake", "events/part-0.parquet"))
-    assert not matches(rule, {**eventbridge_s3_event("ops-landing", "events/x"), "detail-type": "Object Deleted"})
+    assert not matches(
+        rule, {**eventbridge_s3_event("ops-landing", "events/x"), "detail-type": "Object Deleted"}
+    )
     # The pipeline's own output never matches: the rule watches only its source dataset's keys.
     assert not matches(rule, eventbridge_s3_event("ops-lake", "events.parquet"))
 

@@ -126,7 +126,8 @@ class PipelineDAG(BaseModel):
     @model_validator(mode="after")
     def _validate_graph(self) -> PipelineDAG:
         validate_graph(self)
-        check_dag_triggers(self.name, self.triggers, {ds.id for ds in self.source_datasets()})
+        if self.triggers:
+            check_dag_triggers(self.name, self.triggers, {ds.id for ds in self.source_datasets()})
         return self
 
     # -- derived views (computed once; the model is frozen) -------------------------------

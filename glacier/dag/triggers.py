@@ -44,15 +44,16 @@ class ScheduleTrigger(_Frozen):
 
 
 class ArrivalTrigger(_Frozen):
-    """Run when an object is created in ``bucket`` under one of ``key_prefixes``: the part of
-    the declared ``prefix`` that lies in the source ``datasets`` it matched (so the pipeline's
-    own outputs can never start it again)."""
+    """Run when an object is created in ``bucket`` at one of ``keys`` (file datasets) or under
+    one of ``key_prefixes`` (directory datasets, or the declared ``prefix`` inside one): only
+    the source ``datasets`` it matched, so the pipeline's own outputs never start it again."""
 
     kind: Literal["arrival"] = "arrival"
     bucket: str
     prefix: str | None = None
     datasets: tuple[str, ...]
-    key_prefixes: tuple[str, ...]
+    key_prefixes: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
 
 
 Trigger = Annotated[ScheduleTrigger | ArrivalTrigger, Field(discriminator="kind")]
@@ -205,12 +206,13 @@ def check_prefix(bucket: str, prefix: object) -> None:
         )
 
 
-def _overlap(ds: DatasetNode, prefix: str | None) -> str | None:
-    """The key prefix where new objects under ``prefix`` are part of ``ds``, if any."""
+def _overlap(ds: DatasetNode, prefix: str | None) -> tuple[Literal["key", "prefix"], str] | None:
+    """Where new objects under ``prefix`` are part of ``ds``: its one key (a file dataset), a
+    key prefix (a directory dataset, or the declared prefix inside one), or nowhere."""
     if prefix is None or ds.path.startswith(prefix):
-        return ds.path
+        return ("prefix", ds.path) if ds.is_directory else ("key", ds.path)
     if ds.is_directory and prefix.startswith(ds.path):
-        return prefix
+        return "prefix", prefix
     return None
 
 
@@ -243,12 +245,14 @@ def resolve_triggers(
                 fix="trigger on a dataset the pipeline reads, e.g. .on_arrival(raw) with the source "
                 "bucket itself, or a prefix inside one of its source datasets.",
             )
+        where_keys = [where for _, where in hits if where is not None]
         resolved.append(
             ArrivalTrigger(
                 bucket=spec.bucket,
                 prefix=spec.prefix,
                 datasets=tuple(ds.id for ds, _ in hits),
-                key_prefixes=tuple(sorted({key for _, key in hits if key is not None})),
+                key_prefixes=tuple(sorted({value for kind, value in where_keys if kind == "prefix"})),
+                keys=tuple(sorted({value for kind, value in where_keys if kind == "key"})),
             )
         )
     return tuple(resolved)

@@ -29,15 +29,13 @@ FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")
 
 
 def arrival_event_pattern(trigger: ArrivalTrigger) -> dict[str, Any]:
-    """Object Created in the trigger's bucket under one of its key prefixes (the parts of the
-    pipeline's source datasets it covers, never its outputs)."""
+    """Object Created in the trigger's bucket at one of its keys or under one of its key
+    prefixes (the parts of the pipeline's source datasets it covers, never its outputs)."""
+    matchers: list[Any] = [*trigger.keys, *({"prefix": prefix} for prefix in trigger.key_prefixes)]
     return {
         "source": ["aws.s3"],
         "detail-type": ["Object Created"],
-        "detail": {
-            "bucket": {"name": [trigger.bucket]},
-            "object": {"key": [{"prefix": prefix} for prefix in trigger.key_prefixes]},
-        },
+        "detail": {"bucket": {"name": [trigger.bucket]}, "object": {"key": matchers}},
     }
 
 

@@ -161,7 +161,8 @@ def test_two_pipelines_watching_one_bucket_get_one_notification_and_a_rule_each(
         # the declared prefix, inside the dataset it watches
         "b": {"bucket": {"name": ["landing"]}, "object": {"key": [{"prefix": "orders/2026/"}]}},
         # an external bucket: a rule, but its owner turns notifications on (docs/operations.md)
-        "c": {"bucket": {"name": ["partner-share"]}, "object": {"key": [{"prefix": "feed.csv"}]}},
+        # (a file dataset: its one key exactly, not feed.csv.bak)
+        "c": {"bucket": {"name": ["partner-share"]}, "object": {"key": ["feed.csv"]}},
     }
 
 

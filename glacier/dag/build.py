@@ -8,6 +8,7 @@ building is linear in the number of steps.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from glacier.config import StorageConfig
 from glacier.dag.model import DatasetNode, PipelineDAG, TaskDefinition, TaskNode, topological_sort
 from glacier.dag.schema import DatasetSchema, compare_schemas, describe_differences
+from glacier.dag.triggers import ArrivalSpec, ScheduleTrigger, resolve_triggers
 from glacier.errors import DefinitionError, GraphError
 from glacier.formats import format_for_path
 
@@ -159,6 +161,8 @@ def build_dag(
     *,
     storage: StorageConfig,
     description: str | None = None,
+    schedules: Sequence[ScheduleTrigger] = (),
+    arrivals: Sequence[ArrivalSpec] = (),
 ) -> PipelineDAG:
     if not steps:
         raise GraphError(
@@ -175,12 +179,15 @@ def build_dag(
     tasks = _name_tasks(steps)
     order = topological_sort(tasks)
     by_name = {task.name: task for task in tasks}
+    written = {step.output.id for step in steps}
+    sources = [ds for ds_id, ds in datasets.items() if ds_id not in written]
     return PipelineDAG(
         name=name,
         description=description,
         storage=storage,
         datasets=tuple(datasets[k] for k in sorted(datasets)),
         tasks=tuple(by_name[n] for n in order),
+        triggers=resolve_triggers(name, schedules, arrivals, sources),
     )
 
 

@@ -25,6 +25,7 @@ from pydantic import (
 
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig
 from glacier.dag.schema import DatasetSchema, SchemaMode
+from glacier.dag.triggers import Trigger, check_dag_triggers
 from glacier.errors import DefinitionError, GlacierError, GraphError
 from glacier.formats import Format
 
@@ -134,6 +135,9 @@ class PipelineDAG(BaseModel):
     storage: Storage = Field(default_factory=LocalConfig)
     datasets: tuple[DatasetNode, ...]
     tasks: tuple[TaskNode, ...]
+    # What starts the deployed pipeline (its schedule, object arrivals); none: started by hand
+    # or by the stack-wide default schedule.
+    triggers: tuple[Trigger, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -146,6 +150,8 @@ class PipelineDAG(BaseModel):
     @model_validator(mode="after")
     def _validate_graph(self) -> PipelineDAG:
         validate_graph(self)
+        if self.triggers:
+            check_dag_triggers(self.name, self.triggers, {ds.id for ds in self.source_datasets()})
         return self
 
     # -- derived views (computed once; the model is frozen) -------------------------------

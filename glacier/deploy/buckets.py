@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from glacier.dag.model import PipelineDAG
+from glacier.dag.triggers import ArrivalTrigger
 from glacier.deploy import iam, naming
 from glacier.deploy.options import DeployOptions, deploy_region, deploy_tags
 from glacier.errors import DeploymentError
@@ -111,6 +112,7 @@ class DataBucket:
     region: str
     tags: Mapping[str, str] = field(default_factory=dict)
     earlier_owners: tuple[str, ...] = ()
+    eventbridge: bool = False  # S3 sends its events to EventBridge (a pipeline triggers on arrival)
 
 
 @dataclass(frozen=True)
@@ -134,13 +136,23 @@ class DataBucketsArgs:
             users = [dag for dag in deployed if _uses(dag, name)]
             owners = tuple(dict.fromkeys(dag.name for dag in everyone if _uses(dag, name)))
             buckets.append(
-                DataBucket(name, _one_region(name, users, options), _one_tags(name, users, options), owners)
+                DataBucket(
+                    name,
+                    _one_region(name, users, options),
+                    _one_tags(name, users, options),
+                    owners,
+                    eventbridge=any(_watches(dag, name) for dag in users),
+                )
             )
         return cls(buckets=tuple(buckets))
 
 
 def _uses(dag: PipelineDAG, bucket: str) -> bool:
     return any(ds.managed and ds.bucket == bucket for ds in dag.datasets)
+
+
+def _watches(dag: PipelineDAG, bucket: str) -> bool:
+    return any(isinstance(t, ArrivalTrigger) and t.bucket == bucket for t in dag.triggers)
 
 
 def _one_region(bucket: str, users: Sequence[PipelineDAG], options: DeployOptions) -> str:
@@ -189,4 +201,19 @@ class DataBuckets(pulumi.ComponentResource):
             )
             for spec in args.buckets
         }
+        for spec in args.buckets:
+            if spec.eventbridge:
+                self._eventbridge_notifications(spec)
         self.register_outputs({"buckets": {n: b.bucket for n, b in sorted(self.buckets.items())}})
+
+    def _eventbridge_notifications(self, spec: DataBucket) -> aws.s3.BucketNotification:
+        """S3 sends the bucket's events to EventBridge, where each pipeline's arrival rule
+        picks its keys: declared once per bucket, however many pipelines watch it (a bucket
+        has one notification configuration)."""
+        return aws.s3.BucketNotification(
+            naming.logical(self._name, spec.name, "notifications"),
+            bucket=self.buckets[spec.name].id,
+            eventbridge=True,
+            region=spec.region,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -8,7 +8,7 @@ declared once for every pipeline that shares them; the component takes them in i
 
 The resource kinds are declared layer by layer: ``base`` (names, options, roles, logs),
 ``artifacts`` (bucket, bundle, layers), ``compute`` (functions, jobs, applications) and
-``orchestration`` (state machine, schedule).
+``orchestration`` (state machine) and ``triggers`` (schedule, arrival rules).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from glacier.deploy.catalog import (
     table_spec,
 )
 from glacier.deploy.options import DeployOptions, check_cloud_runnable, deploy_region, deploy_tags
-from glacier.deploy.orchestration import OrchestrationLayer
+from glacier.deploy.triggers import TriggerLayer
 from glacier.errors import DeploymentError
 from glacier.runtime.event import partition_columns
 
@@ -61,7 +61,7 @@ class PipelineDeploymentArgs:
     catalog_tables: MutableMapping[str, pulumi.Resource] = field(default_factory=dict)
 
 
-class PipelineDeployment(OrchestrationLayer):
+class PipelineDeployment(TriggerLayer):
     """Everything one pipeline needs on AWS, with the state machine that runs it."""
 
     state_machine_arn: pulumi.Output[str]
@@ -86,6 +86,7 @@ class PipelineDeployment(OrchestrationLayer):
         self._catalog_tables(args)
         self._compute()
         self._orchestration(list(self.data_buckets.values()))
+        self._triggers()
         self.state_machine_arn = self.state_machine.arn
         self.register_outputs(self.outputs())
 

@@ -22,6 +22,8 @@ class DeployOptions:
     build_layer: bool = True  # False: name the layer by its key without building it (plan)
     log_retention_days: int = 30
     schedule: str | None = None  # an EventBridge Scheduler expression, e.g. "rate(1 day)"
+    alerts: bool | None = None  # failure alerts; None: on when a pipeline runs unattended
+    alert_email: str | None = None  # subscribed to the alert topic
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

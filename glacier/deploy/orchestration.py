@@ -1,9 +1,9 @@
 """The pipeline component's orchestration: the Step Functions state machine that runs every
-task after its inputs exist (with its role and log group), and the optional schedule."""
+task after its inputs exist (with its role and log group); what starts it is in
+``glacier.deploy.triggers``."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -23,8 +23,6 @@ class OrchestrationLayer(ComputeLayer):
 
     def _orchestration(self, data_buckets: list[pulumi.Resource]) -> None:
         self.state_machine = self._state_machine(data_buckets)
-        if self.options.schedule:
-            self._schedule(self.options.schedule)
 
     def _targets(self, emr: EmrIds) -> dict[str, asl.Target]:
         targets: dict[str, asl.Target] = {}
@@ -106,24 +104,4 @@ class OrchestrationLayer(ComputeLayer):
             region=self.region,
             tags=self.tags,
             opts=self._opts(*depends),
-        )
-
-    def _schedule(self, expression: str) -> aws.scheduler.Schedule:
-        sm_name = naming.state_machine_name(self.dag.name)
-        role, policy = self._role(
-            "schedule",
-            naming.scheduler_role_name(self.dag.name),
-            "scheduler.amazonaws.com",
-            self.account.apply(lambda a: iam.dumps(iam.scheduler_policy(self._arns(a), sm_name))),
-        )
-        return aws.scheduler.Schedule(
-            self._child("schedule"),
-            name=naming.physical(self.dag.name, "schedule", limit=64),
-            schedule_expression=expression,
-            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-            target=aws.scheduler.ScheduleTargetArgs(
-                arn=self.state_machine.arn, role_arn=role.arn, input=json.dumps({"trigger": "schedule"})
-            ),
-            region=self.region,
-            opts=self._opts(policy),
         )

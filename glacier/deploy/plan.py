@@ -104,6 +104,9 @@ def _arn(token: str, name: str, region: str) -> str | None:
             f"arn:{p}:emr-serverless:{region}:{ACCOUNT}:/applications/{name}"
         ),
         "aws:scheduler/schedule:Schedule": f"arn:{p}:scheduler:{region}:{ACCOUNT}:schedule/default/{name}",
+        "aws:sns/topic:Topic": f"arn:{p}:sns:{region}:{ACCOUNT}:{name}",
+        "aws:cloudwatch/eventRule:EventRule": f"arn:{p}:events:{region}:{ACCOUNT}:rule/{name}",
+        "aws:cloudwatch/metricAlarm:MetricAlarm": f"arn:{p}:cloudwatch:{region}:{ACCOUNT}:alarm:{name}",
     }
     return prefixes.get(token)
 

@@ -18,6 +18,8 @@ import pulumi
 
 from glacier.dag.contract import CompiledPipeline, PipelineLoader
 from glacier.dag.model import PipelineDAG
+from glacier.dag.triggers import check_schedule_expression
+from glacier.deploy.alerts import ALERTS_NAME, OUTPUT_KEY, Alerts, AlertsArgs, alerts_wanted
 from glacier.deploy.buckets import DATA_BUCKETS_NAME, DataBuckets, DataBucketsArgs
 from glacier.deploy.catalog import DATA_CATALOG_NAME, CatalogDeclaration, DataCatalog
 from glacier.deploy.component import PipelineDeployment, PipelineDeploymentArgs, catalog_specs
@@ -47,6 +49,8 @@ def read_config() -> ProgramConfig:
         build_layer=config.get_bool("buildLayer") is not False,
         log_retention_days=config.get_int("logRetentionDays") or 30,
         schedule=config.get("schedule"),
+        alerts=config.get_bool("alerts"),
+        alert_email=config.get("alertEmail"),
     )
     root = _project_root()
     modules = tuple(_from_root(m, root) for m in modules)
@@ -82,13 +86,16 @@ def _names(raw: str | None) -> tuple[str, ...]:
 
 
 def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
-    """Declare the data buckets, then one component per selected pipeline; returns the
-    stack outputs per pipeline."""
+    """Declare the data buckets, then one component per selected pipeline, then the failure
+    alerts when wanted; returns the stack outputs per pipeline (and the alerts' under
+    ``glacier:alerts``)."""
     loaded = [p for module in config.modules for p in loader(module.strip()).pipelines]
     chosen = _select(config, loaded)
     dags = [p.dag for p in chosen]
     for dag in dags:  # before declaring anything
         check_cloud_runnable(dag)
+    if config.options.schedule:
+        check_schedule_expression(config.options.schedule)
     buckets = DataBucketsArgs.for_pipelines(dags, config.options, known=[p.dag for p in loaded])
     shared = DataBuckets(DATA_BUCKETS_NAME, buckets).buckets if buckets.buckets else {}
     catalog = _catalog(chosen, config.options)
@@ -106,7 +113,12 @@ def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
         )
         for p in chosen
     ]
-    return {component.dag.name: component.outputs() for component in components}
+    outputs: dict[str, Any] = {component.dag.name: component.outputs() for component in components}
+    if alerts_wanted(config.options, dags):
+        machines = {c.dag.name: (c.region, c.state_machine.arn) for c in components}
+        alerts = Alerts(ALERTS_NAME, AlertsArgs.for_components(machines, config.options))
+        outputs[OUTPUT_KEY] = alerts.outputs()
+    return outputs
 
 
 def _catalog(chosen: list[CompiledPipeline], options: DeployOptions) -> CatalogDeclaration | None:

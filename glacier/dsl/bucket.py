@@ -20,6 +20,7 @@ from glacier.dsl.lineage import (
 from glacier.dsl.names import check_pipeline_name, default_pipeline_name
 from glacier.dsl.pipeline import Pipeline
 from glacier.dsl.task import Task
+from glacier.dsl.triggers import Triggers
 from glacier.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class Bucket:
         self._step = step
         self._given_lineage = tuple(lineage or ())
         self._metadata: dict[str, Any] = dict(metadata or {})  # the seeds' name/description
+        self._triggers = Triggers()
 
     # -- identity --------------------------------------------------------------------------
     @property
@@ -140,6 +142,25 @@ class Bucket:
             self._metadata["description"] = description
         return self
 
+    def on_schedule(self, expression: str, timezone: str | None = None) -> Bucket:
+        """Run the pipeline this bucket's lineage defines on an EventBridge Scheduler
+        expression, in an IANA ``timezone`` (UTC when None). Returns self."""
+        self._require_lineage("schedule")
+        self._triggers = self._triggers.with_schedule(expression, timezone)
+        return self
+
+    def on_arrival(self, bucket: Any, prefix: str | None = None) -> Bucket:
+        """Run the pipeline this bucket's lineage defines when an object is created in one of
+        its source datasets (``bucket``: that dataset or a bucket name). Returns self."""
+        self._require_lineage("trigger")
+        self._triggers = self._triggers.with_arrival(bucket, prefix)
+        return self
+
+    @property
+    def triggers(self) -> Triggers:
+        """The schedule and arrivals declared on this bucket's pipeline."""
+        return self._triggers
+
     # -- turning the lineage into a pipeline -----------------------------------------------
     @property
     def pipeline_name(self) -> str:
@@ -148,13 +169,18 @@ class Bucket:
     def to_pipeline(self) -> Pipeline:
         self._require_lineage("convert")
         return Pipeline.from_lineage(
-            self.pipeline_name, self.steps(), description=self.description, head=self
+            self.pipeline_name, self.steps(), description=self.description, head=self, triggers=self._triggers
         )
 
     def compile(self, name: str | None = None) -> CompiledPipeline:
         self._require_lineage("build a pipeline from")
         with gc_paused():
-            return compile_steps(name or self.pipeline_name, self.steps(), description=self.description)
+            return compile_steps(
+                name or self.pipeline_name,
+                self.steps(),
+                description=self.description,
+                triggers=self._triggers,
+            )
 
     def to_dag(self) -> PipelineDAG:
         return self.compile().dag

@@ -12,17 +12,30 @@ from glacier.dag.contract import CompiledPipeline
 from glacier.dag.model import PipelineDAG
 from glacier.dag.schema import DatasetSchema
 from glacier.dsl.lineage import TransformStep
+from glacier.dsl.triggers import Triggers
 from glacier.errors import DefinitionError
 
 
 def compile_steps(
-    name: str, steps: list[TransformStep], *, description: str | None = None
+    name: str,
+    steps: list[TransformStep],
+    *,
+    description: str | None = None,
+    triggers: Triggers | None = None,
 ) -> CompiledPipeline:
     """The steps of one pipeline (its whole lineage, upstream first) as the backend contract.
     Each task's definition (source hash, signature, pydantic model) is built here, once."""
     with gc_paused():
         storage = _one_storage(name, steps)
-        dag = build_dag(name, [step.to_spec() for step in steps], storage=storage, description=description)
+        declared = triggers or Triggers()
+        dag = build_dag(
+            name,
+            [step.to_spec() for step in steps],
+            storage=storage,
+            description=description,
+            schedules=declared.schedules,
+            arrivals=declared.arrivals,
+        )
     by_output = {step.target.id: step.task.func for step in steps}
     functions = {task.name: by_output[task.output] for task in dag.tasks}
     return with_derived_schemas(CompiledPipeline(dag=dag, functions=functions))

@@ -134,8 +134,11 @@ def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
     )
     kept_ids: list[int] = []
     for i in ranked:
-        if not any(entries[i][2] <= entries[k][2] for k in kept_ids):
+        within = next((k for k in kept_ids if entries[i][2] <= entries[k][2]), None)
+        if within is None:
             kept_ids.append(i)
+        else:
+            _no_lost_triggers(entries[i][:2], entries[within][:2])
     kept = [entries[i][1].compile(entries[i][0]) for i in sorted(kept_ids)]
     names: dict[str, int] = {}
     for pipeline in kept:
@@ -148,6 +151,18 @@ def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
         )
     _datasets_apart(kept)
     return tuple(with_shared_schemas(_data_order(kept)))
+
+
+def _no_lost_triggers(dropped: tuple[str, Definition], kept: tuple[str, Definition]) -> None:
+    """A chain listed as part of a longer one deploys only as that one: its own triggers
+    would silently never fire."""
+    (name, value), (kept_name, kept_value) = dropped, kept
+    if value.triggers and value.triggers != kept_value.triggers:
+        raise DiscoveryError(
+            f"Pipeline '{name}' has triggers (.on_schedule/.on_arrival) but is part of the longer "
+            f"pipeline '{kept_name}', which is what deploys.",
+            fix=f"declare the triggers on '{kept_name}' (the chain's last bucket) instead.",
+        )
 
 
 def _candidates(module: ModuleType) -> list[tuple[str, Definition]]:

@@ -26,6 +26,7 @@ from glacier.dsl.lineage import (
 )
 from glacier.dsl.names import check_pipeline_name
 from glacier.dsl.task import Task
+from glacier.dsl.triggers import Triggers
 from glacier.errors import DefinitionError
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Pipeline:
         self._steps: _Steps | None = None
         self._head: Dataset | None = None
         self._extra: tuple[TransformStep, ...] = ()
+        self._triggers = Triggers()
         if sources:
             self._current = _named_sources(sources, self._label)
         self._metadata: dict[str, Any] = {}  # the seeds' view of name and description
@@ -111,10 +113,12 @@ class Pipeline:
         *,
         description: str | None = None,
         head: Dataset | None = None,
+        triggers: Triggers | None = None,
     ) -> Pipeline:
         """A pipeline of these steps that continues from ``head`` (``bucket.to_pipeline()``)."""
         pipeline = cls(name=name, description=description)
         pipeline._extra = tuple(steps)
+        pipeline._triggers = triggers or Triggers()
         if head is not None:
             pipeline._head = head
             pipeline._current = {"": head}
@@ -274,6 +278,23 @@ class Pipeline:
         self._sync_metadata()
         return self
 
+    def on_schedule(self, expression: str, timezone: str | None = None) -> Pipeline:
+        """Run the deployed pipeline on an EventBridge Scheduler expression ("rate(1 day)",
+        "cron(0 6 * * ? *)", "at(...)"), in an IANA ``timezone`` (UTC when None). Returns self."""
+        self._triggers = self._triggers.with_schedule(expression, timezone)
+        return self
+
+    def on_arrival(self, bucket: Any, prefix: str | None = None) -> Pipeline:
+        """Run the deployed pipeline when an object is created in one of its source datasets:
+        ``bucket`` is that dataset (or a bucket name), ``prefix`` narrows the keys. Returns self."""
+        self._triggers = self._triggers.with_arrival(bucket, prefix)
+        return self
+
+    @property
+    def triggers(self) -> Triggers:
+        """The schedule and arrivals declared on this pipeline."""
+        return self._triggers
+
     @property
     def pipeline_name(self) -> str:
         if self.name:
@@ -295,7 +316,9 @@ class Pipeline:
                     f"{self._label} has no steps.",
                     fix="add .transform(task).to(bucket) after the source.",
                 )
-            return compile_steps(name or self.pipeline_name, steps, description=self.description)
+            return compile_steps(
+                name or self.pipeline_name, steps, description=self.description, triggers=self._triggers
+            )
 
     def to_dag(self) -> PipelineDAG:
         return self.compile().dag

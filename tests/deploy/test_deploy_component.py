@@ -21,6 +21,7 @@ from deploy_helpers import (
 )
 
 from glacier.config import SparkConfig
+from glacier.dag.model import PipelineDAG
 from glacier.deploy import naming
 from glacier.deploy.component import DeployOptions
 from glacier.deploy.plan import PlanResult
@@ -33,6 +34,7 @@ BUCKET_KINDS = (
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketPolicy:BucketPolicy",
 )
+ALERTS = "glacier:aws:Alerts"
 ROLE_KINDS = ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup")
 
 
@@ -41,6 +43,7 @@ def expected_types(path: str) -> Counter[str]:
     expected: Counter[str] = Counter()
     declared: set[str] = set()
     tables: set[str] = set()  # datasets with a schema: one Glue table each, per program
+    watched: set[str] = set()
     for compiled in load_pipelines(REPO / path).pipelines:
         dag = compiled.dag
         expected[COMPONENT] += 1
@@ -68,11 +71,38 @@ def expected_types(path: str) -> Counter[str]:
         expected["aws:s3/bucketObjectv2:BucketObjectv2"] += sum(
             not dag.dataset(ds).is_directory for ds in with_schema
         )
+        expected += trigger_types(dag, watched)
     expected[DATA_BUCKETS] = 1 if declared else 0  # the program's shared data buckets
     if tables:  # only a program with schemas has a catalog
         expected["glacier:aws:DataCatalog"] = 1
         expected["aws:glue/catalogDatabase:CatalogDatabase"] = 1
-    return expected
+    expected["aws:s3/bucketNotification:BucketNotification"] += len(watched & declared)
+    if any(p.dag.triggers for p in load_pipelines(REPO / path).pipelines):  # alerts by default
+        expected[ALERTS] += 1
+        for kind in ("aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy"):
+            expected[kind] += 1
+        expected["aws:cloudwatch/eventRule:EventRule"] += 1
+        expected["aws:cloudwatch/eventTarget:EventTarget"] += 1
+        expected["aws:cloudwatch/metricAlarm:MetricAlarm"] += len(load_pipelines(REPO / path).pipelines)
+    return +expected
+
+
+def trigger_types(dag: PipelineDAG, watched: set[str]) -> Counter[str]:
+    """A schedule: the schedule and its role; arrivals: one role, a rule and target each
+    (``watched`` collects the buckets S3 must notify EventBridge for)."""
+    found: Counter[str] = Counter()
+    arrivals = [t for t in dag.triggers if t.kind == "arrival"]
+    if any(t.kind == "schedule" for t in dag.triggers):
+        found["aws:scheduler/schedule:Schedule"] += 1
+        found["aws:iam/role:Role"] += 1
+        found["aws:iam/rolePolicy:RolePolicy"] += 1
+    if arrivals:
+        found["aws:iam/role:Role"] += 1
+        found["aws:iam/rolePolicy:RolePolicy"] += 1
+        found["aws:cloudwatch/eventRule:EventRule"] += len(arrivals)
+        found["aws:cloudwatch/eventTarget:EventTarget"] += len(arrivals)
+        watched.update(t.bucket for t in arrivals)
+    return found
 
 
 @pytest.mark.parametrize("path", EXAMPLES)
@@ -84,9 +114,9 @@ def test_resource_set_of_each_example(path: str) -> None:
 @pytest.mark.parametrize("path", EXAMPLES)
 def test_every_child_is_parented_and_prefixed(path: str) -> None:
     result = example_plan(path)
-    # The program-level components: its pipelines', its data buckets and (when a dataset
-    # has a schema) its Glue Data Catalog.
-    top = (COMPONENT, DATA_BUCKETS, "glacier:aws:DataCatalog")
+    # The program-level components: its pipelines', its data buckets, (when a dataset has a
+    # schema) its Glue Data Catalog and (when a pipeline runs unattended) its alerts.
+    top = (COMPONENT, DATA_BUCKETS, "glacier:aws:DataCatalog", ALERTS)
     components = {r.name for r in result.resources if r.type in top}
     for r in result.resources:
         if r.type in top:

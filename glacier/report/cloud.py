@@ -55,6 +55,7 @@ class CloudRuns:
         self._options = {"region": region, "profile": profile, "endpoint_url": endpoint_url}
         self._arn = state_machine_arn
         self._arns: dict[str, str] = {}
+        self._ended: dict[str, RunView] = {}  # execution ARN -> view; an ended one never changes
 
     def describe(self) -> str:
         return "Step Functions execution history"
@@ -106,6 +107,14 @@ class CloudRuns:
             )
 
     def _view(self, dag: PipelineDAG, execution_arn: str) -> RunView:
+        if execution_arn not in self._ended:
+            view = self._read(dag, execution_arn)
+            if view.status == "running":
+                return view
+            self._ended[execution_arn] = view
+        return self._ended[execution_arn]
+
+    def _read(self, dag: PipelineDAG, execution_arn: str) -> RunView:
         sfn = self._sfn(dag)
         described = _call(
             dag.name, lambda: sfn.describe_execution(executionArn=execution_arn), "describe an execution"

@@ -11,20 +11,23 @@
     return s;
   }
 
-  function zoomable(svgNode) {
+  /* A graph somewhat wider than the page starts scaled to fit; a big one at 100% (scaled
+   * down it would be unreadable), scrollable; the buttons switch between the two. */
+  var FIT_AT_MOST = 1.6;
+
+  function zoomable(svgNode, available) {
     var wrap = G.el("div", { class: "scroll" });
     var bar = G.el("div", { class: "zoom" });
-    var natural = G.el("button", { type: "button" }, "100%");
+    var full = G.el("button", { type: "button" }, "100%");
     var fit = G.el("button", { type: "button" }, "fit width");
-    natural.addEventListener("click", function () {
+    full.addEventListener("click", function () {
       svgNode.setAttribute("width", svgNode.getAttribute("data-width"));
       svgNode.setAttribute("height", svgNode.getAttribute("data-height"));
     });
-    fit.addEventListener("click", function () {
-      svgNode.setAttribute("width", "100%");
-      svgNode.removeAttribute("height");
-    });
-    bar.appendChild(natural);
+    fit.addEventListener("click", function () { fitWidth(svgNode); });
+    var natural = Number(svgNode.getAttribute("data-width"));
+    if (natural > available && natural <= available * FIT_AT_MOST) fitWidth(svgNode);
+    bar.appendChild(full);
     bar.appendChild(fit);
     wrap.appendChild(svgNode);
     var outer = G.el("div");
@@ -33,7 +36,12 @@
     return outer;
   }
 
-  function pipelineSection(p, index) {
+  function fitWidth(svgNode) {
+    svgNode.setAttribute("width", "100%");
+    svgNode.removeAttribute("height");
+  }
+
+  function pipelineSection(p, index, available) {
     var root = G.el("section", { class: "pipeline", "data-pipeline": p.name, id: "pipeline-" + p.name });
     root.appendChild(G.el("h2", null, p.name));
     if (p.description) root.appendChild(G.el("p", { class: "description" }, p.description));
@@ -47,7 +55,7 @@
 
     var lineage = section("Lineage: " + count(p.graph.nodes, "task") + " tasks, " + count(p.graph.nodes, "dataset") + " datasets", "lineage-section");
     lineage.appendChild(legend());
-    lineage.appendChild(zoomable(G.graph.draw(p, index, critical)));
+    lineage.appendChild(zoomable(G.graph.draw(p, index, critical), available));
     root.appendChild(lineage);
 
     if (run) {
@@ -99,7 +107,8 @@
     });
     if (doc.pipelines.length > 1) header.appendChild(nav);
     page.appendChild(header);
-    doc.pipelines.forEach(function (p, i) { page.appendChild(pipelineSection(p, i)); });
+    var available = Math.max(600, page.clientWidth - 50);  // less #report's padding
+    doc.pipelines.forEach(function (p, i) { page.appendChild(pipelineSection(p, i, available)); });
     var html = document.documentElement;
     html.setAttribute("data-render-ms", (performance.now() - started).toFixed(1));
     html.setAttribute("data-glacier-ready", "1");

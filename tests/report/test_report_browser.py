@@ -46,6 +46,22 @@ COUNTS = """(name => {
 })"""
 
 
+# Pairs of graph nodes whose boxes overlap (each node: its translate() and its box's size).
+OVERLAPS = """(name => {
+  const s = document.querySelector(`section.pipeline[data-pipeline="${name}"]`);
+  const boxes = [...s.querySelectorAll('svg.lineage g[data-node]')].map(g => {
+    const [x, y] = g.getAttribute('transform').match(/-?[0-9.]+(?:e-?[0-9]+)?/g).map(Number);
+    const r = g.querySelector('rect.box');
+    return [x, y, x + Number(r.getAttribute('width')), y + Number(r.getAttribute('height'))];
+  }).sort((a, b) => a[0] - b[0]);
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length && boxes[j][0] < boxes[i][2] - 0.5; j++)
+      if (boxes[j][1] < boxes[i][3] - 0.5 && boxes[i][1] < boxes[j][3] - 0.5) overlaps++;
+  return overlaps;
+})"""
+
+
 def _png_size(path: Path) -> tuple[int, int]:
     head = path.read_bytes()[:24]
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
@@ -68,6 +84,7 @@ def check_report(
         assert counts["edges"] == len(dag.edges), dag.name
         assert counts["bars"] == run_tasks[dag.name] == len(set(counts["barTasks"])), dag.name
         assert counts["rows"] == len(dag.tasks)
+        assert browser.evaluate(f"{OVERLAPS}({dag.name!r})") == 0, f"{dag.name}: graph nodes overlap"
         found[dag.name] = counts
     browser.screenshot(shot)
     width, height = _png_size(shot)

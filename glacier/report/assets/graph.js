@@ -63,7 +63,7 @@
     group.appendChild(G.svg("text", { x: 14, y: 33, class: "meta" }, G.fmt.clip(exec, 30)));
     var last = n.status ? n.status + " · " + G.fmt.seconds(n.seconds) : "no runs yet";
     group.appendChild(G.svg("text", { x: 14, y: 49, class: "status" }, last));
-    G.title(group, "task " + n.label + "\n" + exec + "\nlast run: " + last + (n.run_id ? " (" + n.run_id + ")" : "") + (critical ? "\non the critical path" : ""));
+    G.tip(group, "task " + n.label + "\n" + exec + "\nlast run: " + last + (n.run_id ? " (" + n.run_id + ")" : "") + (critical ? "\non the critical path" : ""));
   }
 
   function datasetNode(group, n, s) {
@@ -85,7 +85,7 @@
     } else {
       tip += "\ncolumns not known";
     }
-    G.title(group, tip);
+    G.tip(group, tip);
   }
 
   G.graph = { draw: draw };

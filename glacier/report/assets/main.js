@@ -94,6 +94,24 @@
     return box;
   }
 
+  /* One tooltip box for every element with data-tip. */
+  function tooltips() {
+    var box = G.el("div", { class: "tooltip", role: "tooltip" });
+    box.hidden = true;
+    document.body.appendChild(box);
+    document.addEventListener("mouseover", function (event) {
+      var target = event.target.closest ? event.target.closest("[data-tip]") : null;
+      if (!target) { box.hidden = true; return; }
+      box.textContent = target.getAttribute("data-tip");
+      box.hidden = false;
+    });
+    document.addEventListener("mousemove", function (event) {
+      if (box.hidden) return;
+      box.style.left = Math.min(event.pageX + 14, document.documentElement.scrollWidth - box.offsetWidth - 8) + "px";
+      box.style.top = event.pageY + 14 + "px";
+    });
+  }
+
   function render() {
     var started = performance.now();
     var doc = JSON.parse(document.getElementById("glacier-data").textContent);
@@ -107,6 +125,7 @@
     });
     if (doc.pipelines.length > 1) header.appendChild(nav);
     page.appendChild(header);
+    tooltips();
     var available = Math.max(600, page.clientWidth - 50);  // less #report's padding
     doc.pipelines.forEach(function (p, i) { page.appendChild(pipelineSection(p, i, available)); });
     var html = document.documentElement;

@@ -55,7 +55,7 @@
     trend.forEach(function (p, i) {
       var bh = Math.max(p.status === "cached" ? 8 : 2, (p.seconds / top) * (h - 2));  // a cache hit takes ~0 s: keep it visible
       var bar = G.svg("rect", { x: i * (bw + 2), y: h - bh, width: bw, height: bh, class: "spark-bar status-" + p.status });
-      G.title(bar, p.run_id + ": " + p.status + ", " + fmt.seconds(p.seconds) + (p.rows !== null ? ", " + fmt.count(p.rows) + " rows" : ""));
+      G.tip(bar, p.run_id + ": " + p.status + ", " + fmt.seconds(p.seconds) + (p.rows !== null ? ", " + fmt.count(p.rows) + " rows" : ""));
       root.appendChild(bar);
     });
     return root;

@@ -30,7 +30,7 @@
         class: "bar status-" + t.status + (critical.has(t.task) ? " critical" : ""),
         fill: t.status === "cached" ? "url(#hatch-" + index + ")" : null
       });
-      G.title(bar, describe(t, critical.has(t.task)));
+      G.tip(bar, describe(t, critical.has(t.task)));
       bars.appendChild(bar);
       var note = t.attempts > 1 ? t.attempts + " attempts" : t.status === "cached" ? "cached" : t.status === "failed" ? "failed" : t.status === "skipped" ? "skipped" : "";
       if (note) bars.appendChild(G.svg("text", { x: x + w + 4, y: y + 14, class: "note status-" + t.status }, note));

@@ -25,8 +25,10 @@
     });
   }
 
-  function title(node, text) {
-    node.appendChild(svg("title", null, text));
+  /* A tooltip: kept as an attribute and shown by one shared box (see main.js), not as an
+   * SVG <title> element per node: a 500-task report would carry thousands more nodes. */
+  function tip(node, text) {
+    node.setAttribute("data-tip", text);
     return node;
   }
 
@@ -77,6 +79,6 @@
 
   G.svg = svg;
   G.el = el;
-  G.title = title;
+  G.tip = tip;
   G.fmt = { seconds: seconds, bytes: bytes, count: count, usd: usd, when: when, clip: clip, chain: chain };
 })(window.Glacier = window.Glacier || {});

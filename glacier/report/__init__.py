@@ -56,16 +56,21 @@ def build_report(
     dags = _dags(pipelines)
     if not dags:
         raise ReportError("The report was given no pipelines.", fix="pass at least one pipeline.")
-    own = source is None
-    runs: Any = LocalRuns(state_dir) if source is None else source
-    try:
-        document = report_document(
-            dags, runs, run_id=run_id, trend_runs=trend_runs, state_dir=state_dir, title=title
+
+    def page(runs: RunSource) -> str:
+        return render_html(
+            report_document(
+                dags, runs, run_id=run_id, trend_runs=trend_runs, state_dir=state_dir, title=title
+            )
         )
+
+    if source is not None:
+        return page(source)
+    local = LocalRuns(state_dir)
+    try:
+        return page(local)
     finally:
-        if own:
-            runs.close()
-    return render_html(document)
+        local.close()
 
 
 def write_report(

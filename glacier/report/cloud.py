@@ -60,9 +60,6 @@ class CloudRuns:
     def describe(self) -> str:
         return "Step Functions execution history"
 
-    def close(self) -> None:
-        """Nothing to release (boto3 clients need no closing); here for the RunSource users."""
-
     def _sfn(self, dag: PipelineDAG) -> Any:
         if self._client is None:
             self._client = _client(dag, **self._options)

@@ -198,3 +198,48 @@ def test_make_demo_ends_by_writing_the_report(browser: Chromium, tmp_path: Path)
         browser, Path(last.split(": ", 1)[1]), [sales.dag], tmp_path / "demo.png", {"sales": 4}
     )
     assert counts["sales"]["barStatus"]["enrich_orders"] == "cached"  # the demo's second run
+
+
+HOSTILE = '''
+import polars as pl
+
+from glacier import Provider
+from glacier.config import LocalConfig
+
+provider = Provider(config=LocalConfig(base_path="./data"))
+local = provider.local()
+
+
+@local.task()
+def explode(df: pl.LazyFrame) -> pl.LazyFrame:
+    raise ValueError("""<img src=x onerror="document.title='owned'"></script><b>bold</b> & co""")
+
+
+hostile = provider.bucket("lake", "in.parquet").transform(explode).to(provider.bucket("lake", "out.parquet"))
+'''
+
+
+def test_user_text_stays_text(browser: Chromium, tmp_path: Path) -> None:
+    """An error message full of markup is shown as text: no element of it reaches the page."""
+    import polars as pl
+
+    from glacier.errors import ExecutionError
+
+    module = tmp_path / "hostile_pipelines.py"
+    module.write_text(HOSTILE)
+    (tmp_path / "data" / "lake").mkdir(parents=True)
+    pl.DataFrame({"a": [1]}).write_parquet(tmp_path / "data" / "lake" / "in.parquet")
+    (compiled,) = load_pipelines(module).pipelines
+    with pytest.raises(ExecutionError):
+        run_pipeline(
+            compiled, storage=LocalConfig(base_path=str(tmp_path / "data")), state_dir=tmp_path / "s"
+        )
+    page = write_report([compiled], tmp_path / "hostile.html", state_dir=tmp_path / "s")
+    browser.open(page)
+    assert browser.problems() == []
+    assert browser.evaluate("document.querySelectorAll('main img, main b, main script').length") == 0
+    assert browser.evaluate("document.title") == "Glacier report: hostile"
+    failure = browser.evaluate("document.querySelector('tr.failure .error').textContent")
+    assert """<img src=x onerror="document.title='owned'"></script><b>bold</b> & co""" in failure
+    tip = browser.evaluate("document.querySelector('rect.bar.status-failed').getAttribute('data-tip')")
+    assert "</script><b>bold</b>" in tip

@@ -5,60 +5,64 @@
   "use strict";
   var fmt = G.fmt;  // util.js is inlined first
 
+  var COLUMNS = ["task", "executor", "status", "attempts", "rows", "bytes", "seconds", "last runs",
+    "cache hits", "cloud estimate", "service", "$ / run"];
+
+  /* The table is written as one escaped markup string and parsed once: for 500 tasks that is
+   * several times faster than creating its ~15,000 elements one by one. */
   function tasks(pipeline) {
-    var table = G.el("table", { class: "tasks" });
-    var head = G.el("tr");
-    ["task", "executor", "status", "attempts", "rows", "bytes", "seconds", "last runs", "cache hits",
-      "cloud estimate", "service", "$ / run"].forEach(function (h) { head.appendChild(G.el("th", null, h)); });
-    var thead = G.el("thead");
-    thead.appendChild(head);
-    table.appendChild(thead);
-    var body = G.el("tbody");
+    var esc = G.esc, html = ["<thead><tr>"];
+    COLUMNS.forEach(function (h) { html.push("<th>", esc(h), "</th>"); });
+    html.push("</tr></thead><tbody>");
     pipeline.tasks.forEach(function (t) {
       var last = t.last, est = t.estimate;
-      var tr = G.el("tr", { "data-task": t.name, class: last ? "status-" + last.status : "status-none" });
-      tr.appendChild(G.el("td", { class: "name" }, t.name));
-      tr.appendChild(G.el("td", null, t.executor + (t.detail ? " · " + t.detail : "")));
-      tr.appendChild(G.el("td", { class: "status" }, last ? last.status : "no runs yet"));
-      tr.appendChild(G.el("td", { class: "num" }, last ? last.attempts : "–"));
-      tr.appendChild(G.el("td", { class: "num" }, last ? fmt.count(last.rows) : "–"));
-      tr.appendChild(G.el("td", { class: "num" }, last ? fmt.bytes(last.bytes) : "–"));
-      tr.appendChild(G.el("td", { class: "num" }, last ? fmt.seconds(last.seconds) : "–"));
-      var trendCell = G.el("td", { class: "trend" });
-      trendCell.appendChild(sparkline(t.trend));
-      tr.appendChild(trendCell);
-      tr.appendChild(G.el("td", { class: "num" }, t.cache ? t.cache_hits + " / " + t.trend.length : "off"));
-      tr.appendChild(G.el("td", { class: "num" }, est ? fmt.seconds(est.seconds) + (est.measured ? "" : " (assumed)") : "–"));
-      tr.appendChild(G.el("td", null, est ? est.service : "–"));
-      tr.appendChild(G.el("td", { class: "num" }, est ? fmt.usd(est.usd) : "–"));
-      body.appendChild(tr);
-      if (last && last.status === "failed") body.appendChild(failure(t.name, last, 12));
+      html.push('<tr data-task="', esc(t.name), '" class="status-', esc(last ? last.status : "none"), '">',
+        cell("name", t.name),
+        cell("", t.executor + (t.detail ? " · " + t.detail : "")),
+        cell("status", last ? last.status : "no runs yet"),
+        cell("num", last ? last.attempts : "–"),
+        cell("num", last ? fmt.count(last.rows) : "–"),
+        cell("num", last ? fmt.bytes(last.bytes) : "–"),
+        cell("num", last ? fmt.seconds(last.seconds) : "–"),
+        '<td class="trend">', sparkline(t.trend), "</td>",
+        cell("num", t.cache ? t.cache_hits + " / " + t.trend.length : "off"),
+        cell("num", est ? fmt.seconds(est.seconds) + (est.measured ? "" : " (assumed)") : "–"),
+        cell("", est ? est.service : "–"),
+        cell("num", est ? fmt.usd(est.usd) : "–"),
+        "</tr>");
+      if (last && last.status === "failed") html.push(failure(t.name, last));
     });
-    table.appendChild(body);
+    html.push("</tbody>");
+    var table = G.el("table", { class: "tasks" });
+    table.innerHTML = html.join("");
     return table;
   }
 
-  function failure(name, last, span) {
-    var tr = G.el("tr", { class: "failure", "data-failed-task": name });
-    var td = G.el("td", { colspan: span });
-    td.appendChild(G.el("div", { class: "error" }, "Error: " + (last.error || "failed")));
-    if (last.fix) td.appendChild(G.el("div", { class: "fix" }, "Fix: " + last.fix));
-    tr.appendChild(td);
-    return tr;
+  function cell(cls, text) {
+    return (cls ? '<td class="' + cls + '">' : "<td>") + G.esc(text) + "</td>";
+  }
+
+  function failure(name, last) {
+    var esc = G.esc;
+    return '<tr class="failure" data-failed-task="' + esc(name) + '"><td colspan="' + COLUMNS.length + '">' +
+      '<div class="error">' + esc("Error: " + (last.error || "failed")) + "</div>" +
+      (last.fix ? '<div class="fix">' + esc("Fix: " + last.fix) + "</div>" : "") + "</td></tr>";
   }
 
   /* Seconds per run, oldest left: a bar per run, cached runs hollow, failures red. */
   function sparkline(trend) {
     var w = 96, h = 20, n = Math.max(trend.length, 1), bw = Math.max(2, Math.floor(w / n) - 2);
     var top = trend.reduce(function (m, p) { return Math.max(m, p.seconds); }, 0) || 1;
-    var root = G.svg("svg", { class: "spark", width: w, height: h, viewBox: "0 0 " + w + " " + h });
+    var out = ['<svg class="spark" width="', w, '" height="', h, '" viewBox="0 0 ', w, " ", h, '">'];
     trend.forEach(function (p, i) {
-      var bh = Math.max(p.status === "cached" ? 8 : 2, (p.seconds / top) * (h - 2));  // a cache hit takes ~0 s: keep it visible
-      var bar = G.svg("rect", { x: i * (bw + 2), y: h - bh, width: bw, height: bh, class: "spark-bar status-" + p.status });
-      G.tip(bar, p.run_id + ": " + p.status + ", " + fmt.seconds(p.seconds) + (p.rows !== null ? ", " + fmt.count(p.rows) + " rows" : ""));
-      root.appendChild(bar);
+      // A cache hit takes ~0 s: keep it visible.
+      var bh = Math.max(p.status === "cached" ? 8 : 2, (p.seconds / top) * (h - 2));
+      var tip = p.run_id + ": " + p.status + ", " + fmt.seconds(p.seconds) + (p.rows !== null ? ", " + fmt.count(p.rows) + " rows" : "");
+      out.push('<rect x="', i * (bw + 2), '" y="', h - bh, '" width="', bw, '" height="', bh,
+        '" class="spark-bar status-', G.esc(p.status), '" data-tip="', G.esc(tip), '"></rect>');
     });
-    return root;
+    out.push("</svg>");
+    return out.join("");
   }
 
   function cost(pipeline) {

@@ -1,5 +1,5 @@
-/* DOM and number helpers shared by the report's views. Text always goes in through
- * textContent, never as markup: names and errors come from user code. */
+/* DOM and number helpers shared by the report's views. Names and errors come from user code:
+ * text goes in through textContent, or through esc() where a view writes markup. */
 (function (G) {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
@@ -70,6 +70,12 @@
     return text.length <= chars ? text : text.slice(0, Math.max(1, chars - 1)) + "…";
   }
 
+  /* Text made safe inside markup and attribute values. */
+  var ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) { return ESCAPES[c]; });
+  }
+
   /* A chain of task names; a long one keeps its ends (the whole chain is drawn anyway). */
   function chain(names) {
     if (!names.length) return "–";
@@ -80,5 +86,6 @@
   G.svg = svg;
   G.el = el;
   G.tip = tip;
+  G.esc = esc;
   G.fmt = { seconds: seconds, bytes: bytes, count: count, usd: usd, when: when, clip: clip, chain: chain };
 })(window.Glacier = window.Glacier || {});

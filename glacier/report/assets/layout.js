@@ -138,8 +138,8 @@
     if (!layer.length) return;
     var n = layer.length, fwd = [], bwd = [];
     if (!want) {
-      var total = layer.reduce(function (s, id) { return s + byId[id].height; }, 0) + NODE_GAP * (n - 1);
-      var at = -total / 2;
+      // Layers start at the top, so a deep pipeline's first tasks are where the view opens.
+      var at = 0;
       layer.forEach(function (id) { y[id] = at + byId[id].height / 2; at += byId[id].height + NODE_GAP; });
       return;
     }

@@ -63,6 +63,8 @@ class Deployed:
     pipeline: CompiledPipeline
     state_machine: str
     executions: list[str]  # names, oldest first
+    aws: Any = None  # the MotoAws clients it was deployed with
+    endpoint: str = ""
 
 
 def deploy_lake(aws: Any, folder: Path, name: str = "lake") -> Deployed:
@@ -74,7 +76,7 @@ def deploy_lake(aws: Any, folder: Path, name: str = "lake") -> Deployed:
         t.name: asl.LambdaTarget(aws.function(naming.function_name(dag.name, t.name))) for t in dag.tasks
     }
     arn = aws.state_machine(naming.state_machine_name(dag.name), asl.build_definition(dag, targets))
-    return Deployed(module, pipeline, arn, [])
+    return Deployed(module, pipeline, arn, [], aws=aws, endpoint=aws.endpoint)
 
 
 def execute(aws: Any, deployed: Deployed, *, failing: bool) -> str:

@@ -1,5 +1,6 @@
-"""Fixtures for the report tests: real local runs of the sales demo, moto's Step Functions
-interpreter (the cloud tests' fixtures), and a headless Chromium."""
+"""Fixtures for the report tests: real local runs of the sales demo, a pipeline deployed on
+moto's Step Functions interpreter (with the cloud tests' moto helpers), and a headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -34,17 +35,15 @@ def _cloud_fixtures():  # type: ignore[no-untyped-def]
     return module
 
 
-_cloud = _cloud_fixtures()
-sfn_interpreter = _cloud.sfn_interpreter
-aws = _cloud.aws
+_cloud = _cloud_fixtures()  # its moto helpers (MotoAws, _moto_config), one place for them
 
 
 @pytest.fixture(scope="module")
 def lake(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The 'lake' pipeline deployed on moto's interpreter with two executions (run-1
     succeeds, run-2 fails in 'right'), once per module: the failing run waits out a Retry.
-    Tests using it must not use the function-scoped `aws` fixture too: switching moto's
-    interpreter off and on again clears its state machines."""
+    Tests using it must not use tests/cloud's function-scoped `aws` fixture too: switching
+    moto's interpreter off and on again clears its state machines."""
     from cloud_setup import deploy_lake, execute
 
     on = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -57,8 +56,6 @@ def lake(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             deployed = deploy_lake(moto, tmp_path_factory.mktemp("lake"))
             execute(moto, deployed, failing=False)
             execute(moto, deployed, failing=True)
-            deployed.endpoint = moto_endpoint  # type: ignore[attr-defined]
-            deployed.aws = moto  # type: ignore[attr-defined]
             yield deployed
         finally:
             _cloud._moto_config(moto_endpoint, off)

@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 DEMO_DIR := .demo
 
-.PHONY: demo test test-spark lint bench clean
+REPORT_VENDOR := glacier/report/assets/vendor
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: demo test test-spark test-browser chromium vendor lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +35,23 @@ $(VENV)/.spark: $(STAMP)
 
 test-spark: $(VENV)/.spark $(NPM_STAMP)
 	$(PY) -m pytest -q -m spark
+
+# Debian's chromium for the browser tier (the tests drive it over the DevTools protocol);
+# installed only when missing. Needs root (CI runs as root).
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+test-browser: $(STAMP) $(NPM_STAMP) chromium
+	$(PY) -m pytest -q -m browser
+
+# The report's graph layout library, copied from the pinned npm package into the Python
+# package (committed, so installs need no Node); tests check the two stay identical.
+vendor: $(NPM_STAMP)
+	mkdir -p $(REPORT_VENDOR)
+	cp node_modules/@dagrejs/dagre/dist/dagre.min.js $(REPORT_VENDOR)/dagre.min.js
+	cp node_modules/@dagrejs/dagre/LICENSE $(REPORT_VENDOR)/dagre.LICENSE
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check glacier pulumi_programs tests examples bench

@@ -1,6 +1,7 @@
 """``make demo``: generate sample data for the sales pipeline, run it locally with
 ``glacier run`` (progress, then a per-task summary), run it again (cached tasks are
-skipped), then preview the deployment offline.
+skipped), preview the deployment offline, and end by writing the HTML report of the runs
+(lineage, timeline, per-task trends, cost) and printing its path.
 
 Usage: ``python examples/demo.py WORKDIR``
 """
@@ -50,6 +51,9 @@ def main() -> None:
 
     banner("6. glacier plan: what `pulumi up` would declare (offline, under Pulumi's mocks)")
     glacier("plan", str(PIPELINES))
+
+    banner("7. glacier report: one self-contained HTML file (open it in any browser)")
+    glacier("report", str(PIPELINES), "--state-dir", str(state), "-o", str(workdir / "report.html"))
 
 
 if __name__ == "__main__":

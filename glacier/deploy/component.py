@@ -26,6 +26,8 @@ from glacier.deploy import naming
 from glacier.deploy.buckets import PIPELINE_TYPE
 from glacier.deploy.options import DeployOptions, check_cloud_runnable, deploy_region, deploy_tags
 from glacier.deploy.orchestration import OrchestrationLayer
+from glacier.deploy.program_artifacts import ProgramArtifacts
+from glacier.deploy.unique_names import check_unique_names
 from glacier.errors import DeploymentError
 
 TYPE_TOKEN = PIPELINE_TYPE
@@ -40,11 +42,14 @@ class PipelineDeploymentArgs:
     ``pipeline``: the compiled pipeline (its DAG, task functions, and project root, which is
     the code bundle's root). ``data_buckets``: the program's managed buckets by bucket name
     (``DataBuckets.buckets``); every managed bucket the pipeline uses must be among them.
+    ``artifacts``: the program's artifacts of the pipeline's region (``ProgramArtifacts``:
+    the bucket the code bundle goes to, the layers and Spark runtime files).
     """
 
     pipeline: CompiledPipeline
     options: DeployOptions = field(default_factory=DeployOptions)
     data_buckets: Mapping[str, aws.s3.Bucket] = field(default_factory=dict)
+    artifacts: ProgramArtifacts | None = None
 
 
 class PipelineDeployment(OrchestrationLayer):
@@ -58,6 +63,7 @@ class PipelineDeployment(OrchestrationLayer):
         super().__init__(TYPE_TOKEN, name, None, opts)
         dag = args.pipeline.dag
         check_cloud_runnable(dag)
+        check_unique_names([dag], args.options)
         self.dag = dag
         self.functions = args.pipeline.functions
         self.project_root = _project_root(args.pipeline)
@@ -68,7 +74,7 @@ class PipelineDeployment(OrchestrationLayer):
         self.account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.data_buckets = _data_buckets_of(args)
 
-        self._artifacts()
+        self._artifacts(args.artifacts)
         self._compute()
         self._orchestration(list(self.data_buckets.values()))
         self.state_machine_arn = self.state_machine.arn

@@ -26,7 +26,7 @@ class OrchestrationLayer(ComputeLayer):
         if self.options.schedule:
             self._schedule(self.options.schedule)
 
-    def _targets(self, emr: EmrIds) -> dict[str, asl.Target]:
+    def _targets(self, account: str, emr: EmrIds) -> dict[str, asl.Target]:
         targets: dict[str, asl.Target] = {}
         for task in self.dag.tasks:
             config = task.executor.config
@@ -40,8 +40,8 @@ class OrchestrationLayer(ComputeLayer):
                 targets[task.name] = asl.EmrTarget(
                     application_id=app_id,
                     execution_role_arn=role_arn,
-                    entry_point=self._s3(self.entry_key),
-                    spark_submit_parameters=self._emr_submit_parameters(config),
+                    entry_point=self.program_artifacts.s3(account, self.program_artifacts.entry_key),
+                    spark_submit_parameters=self._emr_submit_parameters(account, config),
                 )
         return targets
 
@@ -58,12 +58,10 @@ class OrchestrationLayer(ComputeLayer):
 
         return pulumi.Output.all(self.account, *ids, *roles).apply(apply)
 
-    def _definition(self) -> pulumi.Input[str]:
-        if not self.emr_resources:
-            # Known at preview time: names are deterministic.
-            return asl.dumps(asl.build_definition(self.dag, self._targets({})))
+    def _definition(self) -> pulumi.Output[str]:
+        # Known at preview time unless the pipeline has EMR tasks: names are deterministic.
         return self._with_emr_ids(
-            lambda _, emr: asl.dumps(asl.build_definition(self.dag, self._targets(emr)))
+            lambda account, emr: asl.dumps(asl.build_definition(self.dag, self._targets(account, emr)))
         )
 
     def _state_machine_policy(self) -> pulumi.Output[str]:
@@ -116,7 +114,7 @@ class OrchestrationLayer(ComputeLayer):
         )
         return aws.scheduler.Schedule(
             self._child("schedule"),
-            name=naming.physical(self.dag.name, "schedule", limit=64),
+            name=naming.schedule_name(self.dag.name),
             schedule_expression=expression,
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
             target=aws.scheduler.ScheduleTargetArgs(

@@ -1,5 +1,5 @@
-"""The Pulumi program: deploy every pipeline of the named modules, one component each, and
-the managed data buckets they use, once.
+"""The Pulumi program: deploy every pipeline of the named modules, one component each, the
+managed data buckets they use, once, and the code artifacts (bucket, layers) once per region.
 
 ``pulumi_programs/__main__.py`` calls ``declare`` with the modules named in Pulumi config;
 ``glacier plan`` calls the same function under Pulumi's mocks. Both pass the loader that
@@ -19,7 +19,9 @@ import pulumi
 from glacier.dag.contract import CompiledPipeline, PipelineLoader
 from glacier.deploy.buckets import DATA_BUCKETS_NAME, DataBuckets, DataBucketsArgs
 from glacier.deploy.component import PipelineDeployment, PipelineDeploymentArgs
-from glacier.deploy.options import DeployOptions, check_cloud_runnable
+from glacier.deploy.options import DeployOptions, check_cloud_runnable, deploy_region
+from glacier.deploy.program_artifacts import ProgramArtifacts, ProgramArtifactsArgs, artifacts_name
+from glacier.deploy.unique_names import check_unique_names
 from glacier.errors import DeploymentError, DiscoveryError
 
 
@@ -44,6 +46,8 @@ def read_config() -> ProgramConfig:
         artifacts_prefix=config.get("artifactsPrefix"),
         build_layer=config.get_bool("buildLayer") is not False,
         log_retention_days=config.get_int("logRetentionDays") or 30,
+        retain_data_buckets=config.get_bool("retainDataBuckets") is not False,
+        artifacts_noncurrent_days=config.get_int("artifactsNoncurrentDays") or 7,
         schedule=config.get("schedule"),
     )
     root = _project_root()
@@ -87,11 +91,22 @@ def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
     dags = [p.dag for p in chosen]
     for dag in dags:  # before declaring anything
         check_cloud_runnable(dag)
+    check_unique_names(dags, config.options)
     buckets = DataBucketsArgs.for_pipelines(dags, config.options, known=[p.dag for p in loaded])
     shared = DataBuckets(DATA_BUCKETS_NAME, buckets).buckets if buckets.buckets else {}
+    artifacts = {
+        args.region: ProgramArtifacts(artifacts_name(args.region), args)
+        for args in ProgramArtifactsArgs.for_pipelines(dags, config.options)
+    }
     components = [
         PipelineDeployment(
-            p.name, PipelineDeploymentArgs(pipeline=p, options=config.options, data_buckets=shared)
+            p.name,
+            PipelineDeploymentArgs(
+                pipeline=p,
+                options=config.options,
+                data_buckets=shared,
+                artifacts=artifacts[deploy_region(p.dag, config.options)],
+            ),
         )
         for p in chosen
     ]

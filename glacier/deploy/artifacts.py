@@ -7,7 +7,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from glacier.config import LambdaConfig
+from glacier.config import LambdaConfig, SparkConfig
 from glacier.dag.model import TaskNode
 from glacier.deploy import packaging
 from glacier.deploy.base import ComponentBase
@@ -43,6 +43,14 @@ class ArtifactsLayer(ComponentBase):
                 fix="declare glacier.deploy.program_artifacts.ProgramArtifacts("
                 f"'{artifacts_name(self.region)}', ...) for its region once and pass it as "
                 "PipelineDeploymentArgs(artifacts=...).",
+            )
+        if not artifacts.spark_objects and any(
+            isinstance(t.executor.config, SparkConfig) for t in self.dag.tasks
+        ):
+            raise DeploymentError(
+                f"Pipeline '{self.dag.name}' has Spark tasks, but its artifacts hold no Spark runtime files.",
+                fix="build the artifacts with ProgramArtifactsArgs.for_pipelines(...) of every "
+                "deployed pipeline (or spark=True).",
             )
         return artifacts
 

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from deploy_helpers import REPO, plan, write_project
+from deploy_helpers import CONFIGURED, REPO, plan, write_project
 
 from glacier.dag.contract import CompiledPipeline
 from glacier.deploy import naming
@@ -366,6 +366,7 @@ def test_these_errors_are_documented() -> None:
         "duplicate_resource_name",
         "artifacts_not_declared",
         "layer_not_declared",
+        "spark_runtime_not_declared",
         "too_many_lifecycle_rules",
     ):
         assert f"`{case}`" in doc
@@ -403,6 +404,26 @@ def test_a_component_needs_the_programs_artifacts_with_its_layer() -> None:
     ):
         _deploy_alone(ProgramArtifactsArgs(region="us-east-1", layers=(("x86_64", "3.12"),), options=OPTIONS))
     _deploy_alone(ProgramArtifactsArgs.for_pipelines([_one_pipeline().dag], OPTIONS)[0])
+
+
+def test_a_spark_pipeline_needs_the_spark_runtime_files(tmp_path: Path) -> None:
+    path = write_project(tmp_path, CONFIGURED, "configured_pipelines.py")
+    spark = next(p for p in load_pipelines(path).pipelines if p.name == "configured_spark")
+    region = "eu-west-1"
+
+    def program() -> dict[str, object]:
+        buckets = DataBuckets("data-buckets", DataBucketsArgs.for_pipelines([spark.dag], OPTIONS)).buckets
+        artifacts = ProgramArtifacts("artifacts-x", ProgramArtifactsArgs(region=region, options=OPTIONS))
+        args = PipelineDeploymentArgs(
+            pipeline=spark, options=OPTIONS, data_buckets=buckets, artifacts=artifacts
+        )
+        PipelineDeployment(spark.name, args)
+        return {}
+
+    with pytest.raises(
+        DeploymentError, match=r"'configured_spark' has Spark tasks, but its artifacts hold no"
+    ):
+        run_under_mocks(program)
 
 
 def test_a_bucket_with_datasets_in_too_many_folders_is_refused() -> None:

@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check glacier pulumi_programs tests examples bench
 	$(VENV)/bin/ruff format --check glacier pulumi_programs tests examples bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP) $(NPM_STAMP)
 	$(PY) bench/run_all.py

@@ -12,11 +12,22 @@ from dataclasses import dataclass
 from typing import Any, Literal, get_args, get_origin
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
 from glacier.errors import ConfigError
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+# A key ARN, not an alias: IAM grants on KMS name keys.
+_KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
 
 
 class GlacierConfig(BaseModel):
@@ -81,6 +92,33 @@ class AwsConfig(GlacierConfig):
         default=None, description="an S3-compatible endpoint, e.g. http://127.0.0.1:5000 for moto"
     )
     tags: dict[str, str] = Field(default_factory=dict)
+    kms_key_arn: str | None = Field(
+        default=None, description="the KMS key that encrypts this provider's buckets (SSE-KMS)"
+    )
+
+    @field_validator("kms_key_arn")
+    @classmethod
+    def _kms_key(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        region = info.data.get("region", "us-east-1")
+        if not _KMS_KEY.match(value):
+            raise ValueError(
+                f"must be a KMS key ARN (not an alias), e.g. 'arn:aws:kms:{region}:123456789012:key/<id>'"
+            )
+        if value.split(":")[3] != region:
+            raise ValueError(
+                f"must be a key in the buckets' region {region} (S3 uses keys of its own region only)"
+            )
+        return value
+
+    @model_serializer(mode="wrap")
+    def _without_unset_key(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # No key: the same document as before the field existed (DAG JSON and hashes unchanged).
+        data = handler(self)
+        if isinstance(data, dict) and data.get("kms_key_arn") is None:
+            data.pop("kms_key_arn", None)
+        return data
 
     @field_validator("region")
     @classmethod

@@ -12,7 +12,7 @@ from glacier.analysis.prices import EMR_WORKER_SHAPE, GLUE_DPU_PER_WORKER, Price
 from glacier.analysis.usage import TaskUsage, UsageAssumptions
 from glacier.config import LambdaConfig, SparkConfig
 from glacier.dag.model import PipelineDAG, TaskNode
-from glacier.formats import Format
+from glacier.io.datasets import dataset_class
 
 
 @dataclass(frozen=True)
@@ -138,18 +138,22 @@ def _emr(
 def _s3_requests(
     dag: PipelineDAG, task: TaskNode, usage: TaskUsage, prices: PriceModel, assume: UsageAssumptions
 ) -> tuple[CostLine, ...]:
-    """Reads: one metadata GET plus one ranged GET per part, per input; a directory input
-    also costs one LIST. Writes: one PUT, or a multipart upload (create + parts + complete)
-    when the output is larger than one part. Spark jobs also GET their script and bundle."""
+    """Reads: one metadata GET plus one ranged GET per part, per input, plus what the
+    format's dataset class adds (a directory: its manifest GET and one LIST). Writes: one PUT,
+    or a multipart upload (create + parts + complete) when the output is larger than one part,
+    plus the format's overhead (a directory: the manifest and a LIST). LIST is billed at the
+    PUT rate. Spark jobs also GET their script and bundle."""
     part = assume.s3_part_bytes
     gets = 0
     puts = 0
     for dataset_id, size in usage.input_bytes.items():
-        gets += 1 + max(1, math.ceil(size / part))
-        if dag.dataset(dataset_id).format is Format.PARQUET_DIR:
-            puts += 1  # LIST is billed at the PUT rate
+        extra_gets, lists = dataset_class(dag.dataset(dataset_id).format).s3_read_overhead
+        gets += 1 + max(1, math.ceil(size / part)) + extra_gets
+        puts += lists
     parts = math.ceil(usage.output_bytes / part)
-    puts += 1 if parts <= 1 else parts + 2
+    extra_gets, extra_puts = dataset_class(dag.dataset(task.output).format).s3_write_overhead
+    gets += extra_gets
+    puts += (1 if parts <= 1 else parts + 2) + extra_puts
     if isinstance(task.executor.config, SparkConfig):
         gets += 2
     return (

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from glacier.config import AwsConfig
 from glacier.dag.model import PipelineDAG, TaskNode, dependency_map
 from glacier.deploy import naming
 from glacier.deploy.schedule import Leaf, Node, Series, schedule, tasks_of
@@ -68,8 +69,10 @@ def build_definition(
     targets: Mapping[str, Target],
     *,
     weights: Mapping[str, float] | None = None,
+    partition: str | None = None,
 ) -> dict[str, Any]:
-    """The state machine definition (a JSON-ready dict) running ``dag`` on ``targets``."""
+    """The state machine definition (a JSON-ready dict) running ``dag`` on ``targets``; its
+    service integrations are in ``partition`` (default: that of the pipeline's region)."""
     missing = sorted(t.name for t in dag.tasks if t.name not in targets)
     if missing:
         raise DeploymentError(
@@ -77,7 +80,7 @@ def build_definition(
             fix="declare a Lambda function or Spark job for every task.",
         )
     plan = schedule(dependency_map(dag.tasks), weights)
-    builder = _Builder(dag, targets)
+    builder = _Builder(dag, targets, partition or _storage_partition(dag))
     start, states = builder.chain(plan, end=True)
     definition = {
         "Comment": f"Glacier pipeline {dag.name}",
@@ -127,10 +130,16 @@ def _walk_states(definition: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return found
 
 
+def _storage_partition(dag: PipelineDAG) -> str:
+    region = dag.storage.region if isinstance(dag.storage, AwsConfig) else "us-east-1"
+    return naming.partition_for(region)
+
+
 class _Builder:
-    def __init__(self, dag: PipelineDAG, targets: Mapping[str, Target]) -> None:
+    def __init__(self, dag: PipelineDAG, targets: Mapping[str, Target], partition: str) -> None:
         self.dag = dag
         self.targets = targets
+        self.partition = partition
         self.parallels = 0
 
     def chain(self, node: Node, *, end: bool) -> tuple[str, dict[str, Any]]:
@@ -203,12 +212,16 @@ class _Builder:
         }
         return name, name, {name: state, failed: fail}
 
+    def integration(self, resource: str) -> str:
+        """A Step Functions service integration ARN in the deployment's partition."""
+        return f"arn:{self.partition}:states:::{resource}"
+
     def invocation(self, task: TaskNode) -> dict[str, Any]:
         target = self.targets[task.name]
         event = task_event(self.dag, task)
         if isinstance(target, LambdaTarget):
             return {
-                "Resource": "arn:aws:states:::lambda:invoke",
+                "Resource": self.integration("lambda:invoke"),
                 "Parameters": {
                     "FunctionName": target.function_name,
                     "Payload": {**event, "execution.$": "$$.Execution.Name"},
@@ -218,7 +231,7 @@ class _Builder:
             }
         if isinstance(target, GlueTarget):
             return {
-                "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                "Resource": self.integration("glue:startJobRun.sync"),
                 "Parameters": {
                     "JobName": target.job_name,
                     "Arguments": {"--glacier-event.$": event_argument(event)},
@@ -227,7 +240,7 @@ class _Builder:
                 "ResultPath": "$.last",
             }
         return {
-            "Resource": "arn:aws:states:::emr-serverless:startJobRun.sync",
+            "Resource": self.integration("emr-serverless:startJobRun.sync"),
             "Parameters": {
                 "ApplicationId": target.application_id,
                 "ExecutionRoleArn": target.execution_role_arn,

@@ -53,7 +53,9 @@ class ComponentBase(pulumi.ComponentResource):
         role = aws.iam.Role(
             self._child(label, "role"),
             name=role_name,
-            assume_role_policy=iam.dumps(iam.assume_role_policy(service)),
+            assume_role_policy=self.account.apply(
+                lambda a: iam.dumps(iam.assume_role_policy(service, self._arns(a)))
+            ),
             tags=self.tags,
             opts=self._opts(),
         )

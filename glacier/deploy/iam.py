@@ -2,20 +2,24 @@
 
 A task's role may read only its input objects (and list only their prefixes), write only
 its output (and the hidden staging keys beside it that the runtime publishes it from), and
-write logs only to its own log group. The state machine's role may invoke
-only its own functions and jobs. No wildcard actions; ``Resource: "*"`` only for the
-CloudWatch Logs delivery actions, which AWS does not scope to resources.
+write logs only to its own log group; with a KMS key on the storage, use that key only through
+S3. The state machine's role may invoke only its own functions and jobs. Roles trust their
+service only on behalf of their own account. No wildcard actions; ``Resource: "*"`` only for
+the CloudWatch Logs delivery actions, which AWS does not scope to resources. Every ARN and
+principal is in the region's partition (aws, aws-cn, aws-us-gov).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from glacier.config import AwsConfig
 from glacier.dag.model import DatasetNode, PipelineDAG, TaskNode
+from glacier.deploy import naming
+from glacier.io.staging import STAGING_MARK as _STAGING_MARK
 
 Policy = dict[str, Any]
 VERSION = "2012-10-17"
@@ -26,11 +30,27 @@ EMR_SYNC_RULE = "StepFunctionsGetEventsForEMRServerlessJobRule"
 
 @dataclass(frozen=True)
 class Arns:
-    """Builds ARNs for one account and region (S3 ARNs carry neither)."""
+    """Builds ARNs and service principals for one account and region (S3 ARNs carry
+    neither, but all carry the region's partition)."""
 
     partition: str
     region: str
     account: str
+
+    @classmethod
+    def for_region(cls, region: str, account: str) -> Arns:
+        return cls(partition=naming.partition_for(region), region=region, account=account)
+
+    def service(self, name: str) -> str:
+        """The service principal of ``name`` (``lambda``, ``states.amazonaws.com`` ...)."""
+        return naming.service_principal(name, self.region)
+
+    def s3_service(self) -> str:
+        """S3's endpoint name in this region, as the ``kms:ViaService`` condition names it."""
+        return f"s3.{self.region}.{naming.dns_suffix(self.region)}"
+
+    def role(self, name: str) -> str:
+        return f"arn:{self.partition}:iam::{self.account}:role/{name}"
 
     def bucket(self, bucket: str) -> str:
         return f"arn:{self.partition}:s3:::{bucket}"
@@ -63,10 +83,19 @@ def dumps(policy: Mapping[str, Any]) -> str:
     return json.dumps(policy, sort_keys=True)
 
 
-def assume_role_policy(service: str) -> Policy:
+def assume_role_policy(service: str, arns: Arns) -> Policy:
+    """``service`` may assume the role, only when acting for this account (the confused-deputy
+    guard AWS recommends: ``aws:SourceAccount``)."""
     return {
         "Version": VERSION,
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": arns.service(service)},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": arns.account}},
+            }
+        ],
     }
 
 
@@ -85,9 +114,9 @@ def _key_pattern(dataset: DatasetNode) -> str:
     return f"{dataset.path}*" if dataset.is_directory else dataset.path
 
 
-# The runtime writes a result under a hidden sibling key, then publishes it with one
-# server-side copy (glacier/io/write.py): ".glacier-tmp-<pid>-<random>-<name>".
-STAGING_MARK = ".glacier-tmp-"
+# The runtime stages a result under hidden keys beside it, then publishes it with one
+# server-side copy (glacier/io/staging.py names them).
+STAGING_MARK = _STAGING_MARK
 
 
 def _staging_pattern(dataset: DatasetNode) -> str:
@@ -170,6 +199,9 @@ def task_policy(
             (f"{arns.log_group(g)}:log-stream:*" for g in log_groups),
         )
     )
+    kms = _kms_statement(dag, arns)
+    if kms is not None:
+        statements.append(kms)
     if artifacts is not None:
         if artifacts.read_keys:
             statements.append(
@@ -193,6 +225,21 @@ def task_policy(
                 )
             )
     return {"Version": VERSION, "Statement": statements}
+
+
+def _kms_statement(dag: PipelineDAG, arns: Arns) -> dict[str, Any] | None:
+    """Buckets declared with a KMS key (``AwsConfig(kms_key_arn=...)``): decrypt what is read,
+    generate data keys for what is written (a multipart upload and a copy decrypt too), and
+    only through S3 in this region."""
+    key = dag.storage.kms_key_arn if isinstance(dag.storage, AwsConfig) else None
+    if key is None:
+        return None
+    return _statement(
+        "UseStorageKey",
+        ["kms:Decrypt", "kms:GenerateDataKey"],
+        [key],
+        Condition={"StringEquals": {"kms:ViaService": arns.s3_service()}},
+    )
 
 
 @dataclass(frozen=True)
@@ -247,7 +294,7 @@ def state_machine_policy(
                 "PassEmrRoles",
                 ["iam:PassRole"],
                 sorted({j.execution_role_arn for j in emr_jobs}),
-                Condition={"StringEquals": {"iam:PassedToService": "emr-serverless.amazonaws.com"}},
+                Condition={"StringEquals": {"iam:PassedToService": arns.service("emr-serverless")}},
             )
         )
     statements.append(
@@ -294,23 +341,3 @@ def tls_only_bucket_policy(arns: Arns, bucket: str) -> Policy:
             }
         ],
     }
-
-
-def allowed(policy: Mapping[str, Any], action: str, resource: str) -> bool:
-    """Whether an Allow statement of ``policy`` grants ``action`` on ``resource`` (ignoring
-    conditions), with IAM's ``*``/``?`` wildcard matching."""
-    for statement in policy["Statement"]:
-        if statement["Effect"] != "Allow":
-            continue
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        resources = (
-            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        )
-        if any(_matches(a, action) for a in actions) and any(_matches(r, resource) for r in resources):
-            return True
-    return False
-
-
-def _matches(pattern: str, value: str) -> bool:
-    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
-    return re.fullmatch(regex, value) is not None

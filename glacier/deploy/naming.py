@@ -101,11 +101,31 @@ def state_name(task: str) -> str:
 
 
 def partition_for(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The region's partition (``aws``, ``aws-cn``, ``aws-us-gov`` ...), from botocore's data."""
+    from glacier.io.s3 import aws_partition
+
+    return aws_partition(region).name
+
+
+def dns_suffix(region: str) -> str:
+    """The partition's domain (``amazonaws.com``, ``amazonaws.com.cn`` ...)."""
+    from glacier.io.s3 import aws_partition
+
+    return aws_partition(region).dns_suffix
+
+
+# Principals that take the partition's own domain; every service Glacier uses (lambda, states,
+# glue, emr-serverless, scheduler) is ``<service>.amazonaws.com`` in aws, aws-cn and aws-us-gov.
+_PARTITIONAL_PRINCIPALS = {"aws-cn": frozenset({"ec2", "elasticmapreduce"})}
+
+
+def service_principal(service: str, region: str) -> str:
+    """The IAM service principal of ``service`` (``lambda`` or ``lambda.amazonaws.com``)."""
+    name = service.split(".", 1)[0]
+    partition = partition_for(region)
+    if name in _PARTITIONAL_PRINCIPALS.get(partition, frozenset()):
+        return f"{name}.{dns_suffix(region)}"
+    return f"{name}.amazonaws.com"
 
 
 # -- program-level names (one per stack, account and region) ---------------------------------

@@ -61,7 +61,9 @@ class OrchestrationLayer(ComputeLayer):
     def _definition(self) -> pulumi.Output[str]:
         # Known at preview time unless the pipeline has EMR tasks: names are deterministic.
         return self._with_emr_ids(
-            lambda account, emr: asl.dumps(asl.build_definition(self.dag, self._targets(account, emr)))
+            lambda account, emr: asl.dumps(
+                asl.build_definition(self.dag, self._targets(account, emr), partition=self.partition)
+            )
         )
 
     def _state_machine_policy(self) -> pulumi.Output[str]:

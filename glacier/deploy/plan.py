@@ -22,6 +22,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from glacier.dag.contract import PipelineLoader
+from glacier.deploy.naming import dns_suffix, partition_for
 from glacier.deploy.options import DEFAULT_REGION, DeployOptions
 from glacier.deploy.program import ProgramConfig, declare
 
@@ -55,6 +56,7 @@ class GlacierMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str = "us-east-1") -> None:
         self.region = region
         self._captured = threading.local()  # the engine registers resources from several threads
+        self._declared_region: str | None = None  # global resources (IAM) share its partition
 
     @property
     def last_inputs(self) -> dict[str, Any]:
@@ -66,21 +68,24 @@ class GlacierMocks(pulumi.runtime.Mocks):
         inputs = dict(args.inputs)
         self._captured.inputs = inputs  # what the engine received: the plan records these
         name = inputs.get("name") or inputs.get("bucket") or inputs.get("layerName") or args.name
-        region = inputs.get("region", self.region)
-        arn = _arn(args.typ, str(name), str(region))
+        if inputs.get("region") and self._declared_region is None:
+            self._declared_region = str(inputs["region"])
+        region = str(inputs.get("region") or self._declared_region or self.region)
+        arn = _arn(args.typ, str(name), region)
         resource_id = str(inputs["bucket"]) if args.typ == "aws:s3/bucket:Bucket" else f"{args.name}-id"
         outputs = {**inputs, "id": resource_id}
         if arn:
             outputs["arn"] = arn
         if args.typ == "aws:s3/bucket:Bucket":
-            outputs["bucketRegionalDomainName"] = f"{name}.s3.{region}.amazonaws.com"
+            outputs["bucketRegionalDomainName"] = f"{name}.s3.{region}.{dns_suffix(region)}"
         return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            partition = partition_for(self._declared_region or self.region)
             return {
                 "accountId": ACCOUNT,
-                "arn": f"arn:aws:iam::{ACCOUNT}:user/glacier-plan",
+                "arn": f"arn:{partition}:iam::{ACCOUNT}:user/glacier-plan",
                 "id": ACCOUNT,
                 "userId": "GLACIERPLAN",
             }
@@ -90,18 +95,19 @@ class GlacierMocks(pulumi.runtime.Mocks):
 
 
 def _arn(token: str, name: str, region: str) -> str | None:
+    p = partition_for(region)
     prefixes = {
-        "aws:iam/role:Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
-        "aws:s3/bucket:Bucket": f"arn:aws:s3:::{name}",
-        "aws:lambda/function:Function": f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}",
-        "aws:lambda/layerVersion:LayerVersion": f"arn:aws:lambda:{region}:{ACCOUNT}:layer:{name}:1",
-        "aws:glue/job:Job": f"arn:aws:glue:{region}:{ACCOUNT}:job/{name}",
-        "aws:sfn/stateMachine:StateMachine": f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{name}",
-        "aws:cloudwatch/logGroup:LogGroup": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{name}",
+        "aws:iam/role:Role": f"arn:{p}:iam::{ACCOUNT}:role/{name}",
+        "aws:s3/bucket:Bucket": f"arn:{p}:s3:::{name}",
+        "aws:lambda/function:Function": f"arn:{p}:lambda:{region}:{ACCOUNT}:function:{name}",
+        "aws:lambda/layerVersion:LayerVersion": f"arn:{p}:lambda:{region}:{ACCOUNT}:layer:{name}:1",
+        "aws:glue/job:Job": f"arn:{p}:glue:{region}:{ACCOUNT}:job/{name}",
+        "aws:sfn/stateMachine:StateMachine": f"arn:{p}:states:{region}:{ACCOUNT}:stateMachine:{name}",
+        "aws:cloudwatch/logGroup:LogGroup": f"arn:{p}:logs:{region}:{ACCOUNT}:log-group:{name}",
         "aws:emrserverless/application:Application": (
-            f"arn:aws:emr-serverless:{region}:{ACCOUNT}:/applications/{name}"
+            f"arn:{p}:emr-serverless:{region}:{ACCOUNT}:/applications/{name}"
         ),
-        "aws:scheduler/schedule:Schedule": f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule/default/{name}",
+        "aws:scheduler/schedule:Schedule": f"arn:{p}:scheduler:{region}:{ACCOUNT}:schedule/default/{name}",
     }
     return prefixes.get(token)
 

@@ -1,6 +1,7 @@
-"""Dataset I/O shared by the local runner and the cloud entry points: locations, scans,
-atomic streaming writes, and what is stored (bytes, fingerprints). Imports only polars,
-the standard library and glacier's pure modules."""
+"""Dataset I/O shared by the local runner and the cloud entry points: locations, one dataset
+class per format (``glacier.io.datasets``: scans, atomic streaming writes, whole publishes,
+what is stored), and the staging names (``glacier.io.staging``). Imports only polars,
+botocore, the standard library and glacier's pure modules."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import polars as pl
 from glacier.config import StorageConfig
 from glacier.dag.model import DatasetNode
 from glacier.errors import ExecutionError
+from glacier.io.cancel import CancelToken, WriteCancelled
+from glacier.io.datasets import Dataset, dataset_class, open_dataset
 from glacier.io.location import (
     StorageOptions,
     aws_storage_options,
@@ -18,18 +21,21 @@ from glacier.io.location import (
     storage_options,
 )
 from glacier.io.read import StoredDataset, scan_uri, stat_uri
-from glacier.io.write import CancelToken, WriteCancelled, count_rows, write_atomic
+from glacier.io.write import count_rows, write_atomic
 
 __all__ = [
     "CancelToken",
+    "Dataset",
     "StorageOptions",
     "StoredDataset",
     "WriteCancelled",
     "as_lazy",
     "aws_storage_options",
     "count_rows",
+    "dataset_class",
     "dataset_uri",
     "is_s3",
+    "open_dataset",
     "scan_dataset",
     "scan_uri",
     "split_s3",

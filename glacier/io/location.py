@@ -1,20 +1,50 @@
 """Where a dataset lives, and the Polars ``storage_options`` that reach it.
 
 ``LocalConfig(base_path)``: bucket ``b``, path ``p`` -> ``base_path/b/p``.
-``AwsConfig``: ``s3://b/p``, with options built from ``AwsConfig.endpoint_url`` and region and
-the standard AWS environment variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
-AWS_SESSION_TOKEN, AWS_ENDPOINT_URL(_S3), AWS_REGION / AWS_DEFAULT_REGION). An ``http://``
-endpoint (moto, MinIO) also sets ``aws_allow_http``.
+``AwsConfig``: ``s3://b/p``. This module is the one reader of the AWS environment:
+``aws_environment`` takes region, endpoint and profile from the ``AwsConfig`` and the standard
+variables (AWS_REGION / AWS_DEFAULT_REGION, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL, AWS_PROFILE);
+the credentials come from botocore's full chain (``glacier.io.s3``), resolved into the options
+that Polars and the S3 client both use.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from glacier.config import AwsConfig, LocalConfig, StorageConfig
 from glacier.dag.model import DatasetNode
 
 StorageOptions = dict[str, str]
+
+
+@dataclass(frozen=True)
+class AwsEnvironment:
+    """Where and as whom S3 is reached. ``None`` leaves the choice to botocore (a profile's
+    region, the default credential chain)."""
+
+    region: str | None
+    endpoint_url: str | None
+    profile: str | None
+
+
+def aws_environment(
+    config: AwsConfig | None = None, environ: Mapping[str, str] = os.environ
+) -> AwsEnvironment:
+    """An explicit ``AwsConfig`` wins; the environment fills in what it leaves open (the
+    region only when there is no config: Lambda and Glue name theirs in AWS_REGION)."""
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None
+    endpoint = environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL") or None
+    profile = environ.get("AWS_PROFILE") or None
+    if config is None:
+        return AwsEnvironment(region=region, endpoint_url=endpoint, profile=profile)
+    return AwsEnvironment(
+        region=config.region,
+        endpoint_url=config.endpoint_url or endpoint,
+        profile=config.profile or profile,
+    )
 
 
 def is_s3(uri: str) -> bool:
@@ -36,34 +66,15 @@ def storage_options(storage: StorageConfig) -> StorageOptions | None:
     return aws_storage_options(storage)
 
 
-def aws_storage_options(config: AwsConfig | None = None) -> StorageOptions:
-    env = os.environ
-    options: StorageOptions = {}
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    # An explicit config region wins; the environment fills in when there is no config.
-    options["aws_region"] = config.region if config is not None else (region or "us-east-1")
-    endpoint = (
-        (config.endpoint_url if config is not None else None)
-        or env.get("AWS_ENDPOINT_URL_S3")
-        or env.get("AWS_ENDPOINT_URL")
-    )
-    if endpoint:
-        options["aws_endpoint_url"] = endpoint
-        if endpoint.startswith("http://"):
-            options["aws_allow_http"] = "true"
-        # Custom endpoints (moto, MinIO) serve buckets as paths, not as subdomains.
-        options["aws_virtual_hosted_style_request"] = "false"
-    for option, variable in (
-        ("aws_access_key_id", "AWS_ACCESS_KEY_ID"),
-        ("aws_secret_access_key", "AWS_SECRET_ACCESS_KEY"),
-        ("aws_session_token", "AWS_SESSION_TOKEN"),
-    ):
-        if env.get(variable):
-            options[option] = env[variable]
-    profile = (config.profile if config is not None else None) or env.get("AWS_PROFILE")
-    if profile and "aws_access_key_id" not in options:
-        options["aws_profile"] = profile
-    return options
+def aws_storage_options(
+    config: AwsConfig | None = None, environ: Mapping[str, str] = os.environ
+) -> StorageOptions:
+    """Options for Polars and ``S3Client``: region, endpoint and addressing, and credentials
+    resolved once through botocore's chain (raises a one-line ExecutionError if none)."""
+    # botocore is imported only here: a local run never pays for it.
+    from glacier.io.s3 import resolve_storage_options
+
+    return resolve_storage_options(aws_environment(config, environ))
 
 
 def split_s3(uri: str) -> tuple[str, str]:

@@ -1,34 +1,37 @@
-"""The few S3 object operations Polars does not expose: list, head, copy, delete.
+"""S3 through botocore: the credentials behind Polars' ``storage_options``, and the few
+object operations Polars does not expose (head, list, copy, delete).
 
-Used to measure written bytes, fingerprint inputs for the cache, and publish a staged
-directory dataset. Standard library only (the cloud runtime may not import boto3), signed
-with AWS Signature V4 from the same ``storage_options`` Polars gets. Credentials come from
-those options (filled from the AWS environment variables) or, in AWS, from the container
-credentials endpoint that Lambda / Glue / ECS expose.
+botocore brings what a hand-written client lacks: the full credential chain (environment,
+named profiles in the shared files, web identity, SSO, container and instance metadata, with
+refresh), retries with jitter in its ``standard`` mode (500/503 SlowDown, throttling,
+dropped connections), S3's "200 with an <Error> body" rule for copies, region redirects,
+virtual-hosted addressing, and every partition's endpoints. It ships with the Lambda and
+Glue runtimes, so nothing extra is packaged. Every failure becomes one ``ExecutionError``
+line naming the operation and the object, with a fix for its kind of error.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
-import json
-import os
-import urllib.parse
+import contextlib
+import functools
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from glacier.errors import ExecutionError
+from glacier.io.s3_errors import CREDENTIALS_FIX, credentials_error, describe
 
 if TYPE_CHECKING:
-    import xml.etree.ElementTree as ET
+    from botocore.session import Session
 
-# urllib.request (it loads ssl, ~15 ms) and ElementTree are imported where S3 is used: a
-# local run never needs them, and every ``glacier run`` process would pay for them.
+    from glacier.io.location import AwsEnvironment, StorageOptions
 
-_NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
-_COPY_LIMIT = 5 * 1024**3
+_COPY_LIMIT = 5 * 1024**3  # CopyObject's limit; larger objects are copied in parts
 _PART_SIZE = 1024**3
+_DEFAULT_REGION = "us-east-1"
+_MAX_CLIENTS = 16
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -36,182 +39,306 @@ class S3Object:
     key: str
     size: int
     etag: str
+    version_id: str | None = None  # HEAD only, on a bucket with versioning
 
 
+@dataclass(frozen=True)
+class Partition:
+    """An AWS partition (``aws``, ``aws-cn``, ``aws-us-gov`` ...) and its DNS suffix."""
+
+    name: str
+    dns_suffix: str
+
+
+@functools.cache
+def _partitions() -> tuple[dict[str, Any], ...]:
+    from botocore.loaders import create_loader
+
+    return tuple(create_loader().load_data("partitions")["partitions"])
+
+
+def aws_partition(region: str) -> Partition:
+    """The partition a region belongs to, from botocore's partition data."""
+    import re
+
+    partitions = _partitions()
+    for data in partitions:
+        if region in data.get("regions", {}) or re.match(data["regionRegex"], region):
+            return Partition(data["id"], data["outputs"]["dnsSuffix"])
+    default = partitions[0]
+    return Partition(default["id"], default["outputs"]["dnsSuffix"])
+
+
+# -- sessions and credentials -------------------------------------------------------------
+_LOCK = threading.RLock()
+_SESSIONS: dict[tuple[str | None, ...], Session] = {}
+_CLIENTS: dict[tuple[tuple[str, str], ...], Any] = {}
+# What botocore's chain reads: a change means a new session (cached credentials would be stale).
+_CHAIN_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_CONFIG_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+def _session(profile: str | None) -> Session:
+    """One botocore session per profile and credential environment, so refreshable
+    credentials (SSO, assumed roles, instance metadata) are reused and refreshed."""
+    import os
+
+    key = (profile, *(os.environ.get(v) for v in _CHAIN_VARIABLES))
+    with _LOCK:
+        session = _SESSIONS.get(key)
+        if session is None:
+            import botocore.session
+
+            session = botocore.session.Session(profile=profile)
+            shared = next(iter(_SESSIONS.values()), None)
+            if shared is not None:  # the service models are read from disk once
+                session.register_component("data_loader", shared.get_component("data_loader"))
+            _SESSIONS[key] = session
+        return session
+
+
+def resolve_storage_options(env: AwsEnvironment) -> StorageOptions:
+    """Polars options for S3: credentials resolved once through botocore's chain, the region,
+    and the endpoint with its addressing style."""
+    where = f"profile '{env.profile}'" if env.profile else "the default AWS credential chain"
+    session = _session(env.profile)
+    try:
+        region = env.region or session.get_config_variable("region") or _DEFAULT_REGION
+        credentials = session.get_credentials()
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+    except Exception as exc:  # botocore's credential providers raise many kinds
+        raise credentials_error(where, exc) from None
+    if frozen is None or not frozen.access_key or not frozen.secret_key:
+        raise ExecutionError(
+            f"No AWS credentials found for S3 (looked in {where}).",
+            fix=CREDENTIALS_FIX,
+        )
+    options: dict[str, str] = {"aws_region": region}
+    options["aws_access_key_id"] = frozen.access_key
+    options["aws_secret_access_key"] = frozen.secret_key
+    if frozen.token:
+        options["aws_session_token"] = frozen.token
+    if env.endpoint_url:
+        options["aws_endpoint_url"] = env.endpoint_url
+        if env.endpoint_url.startswith("http://"):
+            options["aws_allow_http"] = "true"
+        # S3-compatible servers (moto, MinIO) serve buckets as paths, not as subdomains.
+        options["aws_virtual_hosted_style_request"] = "false"
+    elif aws_partition(region).dns_suffix != "amazonaws.com":
+        # Polars builds *.amazonaws.com hosts itself: other partitions get their endpoint.
+        options["aws_endpoint_url"] = _standard_endpoint(region)
+        options["aws_virtual_hosted_style_request"] = "false"
+    else:
+        options["aws_virtual_hosted_style_request"] = "true"
+    return options
+
+
+def _standard_endpoint(region: str) -> str:
+    return f"https://s3.{region}.{aws_partition(region).dns_suffix}"
+
+
+# -- the client -----------------------------------------------------------------------------
 class S3Client:
-    def __init__(self, options: dict[str, str] | None) -> None:
-        options = options or {}
-        self.region = options.get("aws_region", "us-east-1")
-        endpoint = options.get("aws_endpoint_url")
-        self.endpoint = (endpoint or f"https://s3.{self.region}.amazonaws.com").rstrip("/")
-        self._key = options.get("aws_access_key_id")
-        self._secret = options.get("aws_secret_access_key")
-        self._token = options.get("aws_session_token")
-        if not self._key:
-            self._key, self._secret, self._token = _container_credentials()
+    """head / list / copy / delete on S3 with the credentials, region and endpoint that
+    ``options`` (Polars storage options) name."""
+
+    def __init__(self, options: Mapping[str, str] | None) -> None:
+        self.options = dict(options or {})
+        self.region = self.options.get("aws_region") or _DEFAULT_REGION
+        endpoint = self.options.get("aws_endpoint_url")
+        # The partition's own endpoint is not a custom one: keep redirects and virtual hosts.
+        self.endpoint = None if endpoint == _standard_endpoint(self.region) else endpoint
+        self._client = _client(self.options, self.region, self.endpoint)
 
     # -- operations ----------------------------------------------------------------------
     def head(self, bucket: str, key: str) -> S3Object | None:
-        status, headers, _ = self._request("HEAD", bucket, key, allow=(404,))
-        if status == 404:
-            return None
-        return S3Object(key, int(headers.get("Content-Length", "0")), headers.get("ETag", "").strip('"'))
+        """The object's size and ETag, or None when there is no object at ``key``."""
+        from botocore.exceptions import ClientError
+
+        try:
+            found = self._client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if _status(exc) == 404 and _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._failure("HeadObject", bucket, key, self._explain_head(bucket, key, exc)) from None
+        except Exception as exc:
+            raise self._failure("HeadObject", bucket, key, exc) from None
+        etag = str(found.get("ETag", "")).strip('"')
+        return S3Object(key, int(found["ContentLength"]), etag, found.get("VersionId"))
+
+    def _explain_head(self, bucket: str, key: str, exc: Exception) -> Exception:
+        """A HEAD error has no body, so a 403 cannot tell a wrong secret from a missing
+        permission: ask once more with a one-byte GET, whose error names the reason."""
+        from botocore.exceptions import ClientError
+
+        if _code(exc) not in ("403", "400"):
+            return exc
+        try:
+            self._client.get_object(Bucket=bucket, Key=key, Range="bytes=0-0")
+        except ClientError as detailed:
+            return detailed if _code(detailed) not in ("403", "400") else exc
+        except Exception:  # the HEAD's own error is the one to report
+            return exc
+        return exc
 
     def list(self, bucket: str, prefix: str) -> list[S3Object]:
-        objects: list[S3Object] = []
-        token: str | None = None
-        while True:
-            query = {"list-type": "2", "prefix": prefix}
-            if token:
-                query["continuation-token"] = token
-            _, _, body = self._request("GET", bucket, "", query=query)
-            root = _xml(body)
-            for item in root.iter(f"{_NS}Contents"):
-                objects.append(
-                    S3Object(
-                        key=item.findtext(f"{_NS}Key", ""),
-                        size=int(item.findtext(f"{_NS}Size", "0")),
-                        etag=item.findtext(f"{_NS}ETag", "").strip('"'),
-                    )
-                )
-            token = root.findtext(f"{_NS}NextContinuationToken")
-            if root.findtext(f"{_NS}IsTruncated") != "true" or not token:
-                return sorted(objects, key=lambda o: o.key)
+        """Every object under ``prefix``, sorted by key."""
+
+        def run() -> list[S3Object]:
+            objects: list[S3Object] = []
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", ()):
+                    objects.append(S3Object(item["Key"], int(item["Size"]), str(item["ETag"]).strip('"')))
+            return sorted(objects, key=lambda o: o.key)
+
+        return self._call("ListObjectsV2", bucket, prefix, run)
 
     def copy(self, bucket: str, source_key: str, target_key: str) -> None:
-        """Server-side copy; the target appears whole when the copy completes."""
-        source = urllib.parse.quote(f"/{bucket}/{source_key}")
+        """Server-side copy; the target appears whole when the copy completes, or not at all.
+        botocore turns S3's "200 OK with an <Error> body" into an error, retried as AWS
+        advises; a copy that still fails raises."""
         head = self.head(bucket, source_key)
-        if head is None or head.size <= _COPY_LIMIT:
-            self._request("PUT", bucket, target_key, headers={"x-amz-copy-source": source})
-            return
-        # CopyObject stops at 5 GB: copy in parts; the object appears on completion only.
-        _, _, body = self._request("POST", bucket, target_key, query={"uploads": ""})
-        upload_id = _xml(body).findtext(f"{_NS}UploadId", "")
-        parts = []
-        for number, start in enumerate(range(0, head.size, _PART_SIZE), start=1):
-            end = min(start + _PART_SIZE, head.size) - 1
-            _, _, body = self._request(
-                "PUT",
+        if head is None:
+            raise ExecutionError(
+                f"S3 CopyObject of s3://{bucket}/{source_key} to '{target_key}' failed: the source "
+                "object does not exist.",
+                fix="check nothing else deletes the staged object while the task publishes it, then "
+                "run again.",
+            )
+        source = {"Bucket": bucket, "Key": source_key}
+        if head.size <= _COPY_LIMIT:
+            result = self._call(
+                "CopyObject",
                 bucket,
                 target_key,
-                query={"partNumber": str(number), "uploadId": upload_id},
-                headers={"x-amz-copy-source": source, "x-amz-copy-source-range": f"bytes={start}-{end}"},
+                lambda: self._client.copy_object(Bucket=bucket, Key=target_key, CopySource=source),
             )
-            parts.append((number, _xml(body).findtext(f"{_NS}ETag", "")))
-        complete = "".join(f"<Part><PartNumber>{n}</PartNumber><ETag>{e}</ETag></Part>" for n, e in parts)
-        self._request(
-            "POST",
+            if "CopyObjectResult" not in result:
+                raise ExecutionError(
+                    f"S3 CopyObject to s3://{bucket}/{target_key} answered without a copy result.",
+                    fix="check the endpoint is an S3 API, then run again.",
+                )
+            return
+        self._copy_in_parts(bucket, source, target_key, head.size)
+
+    def _copy_in_parts(self, bucket: str, source: dict[str, str], target_key: str, size: int) -> None:
+        """CopyObject stops at 5 GB: copy in parts; the object appears on completion only."""
+        started = self._call(
+            "CreateMultipartUpload",
             bucket,
             target_key,
-            query={"uploadId": upload_id},
-            headers={"content-type": "application/xml"},
-            body=f"<CompleteMultipartUpload>{complete}</CompleteMultipartUpload>".encode(),
+            lambda: self._client.create_multipart_upload(Bucket=bucket, Key=target_key),
         )
+        upload_id = started["UploadId"]
+        try:
+            parts = []
+            for number, start in enumerate(range(0, size, _PART_SIZE), start=1):
+                end = min(start + _PART_SIZE, size) - 1
+                copied = self._call(
+                    "UploadPartCopy",
+                    bucket,
+                    target_key,
+                    functools.partial(
+                        self._client.upload_part_copy,
+                        Bucket=bucket,
+                        Key=target_key,
+                        UploadId=upload_id,
+                        PartNumber=number,
+                        CopySource=source,
+                        CopySourceRange=f"bytes={start}-{end}",
+                    ),
+                )
+                parts.append({"PartNumber": number, "ETag": copied["CopyPartResult"]["ETag"]})
+            self._call(
+                "CompleteMultipartUpload",
+                bucket,
+                target_key,
+                lambda: self._client.complete_multipart_upload(
+                    Bucket=bucket, Key=target_key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                ),
+            )
+        except BaseException:
+            # Leave no half-copied upload behind (S3 bills its parts until it is aborted); the
+            # copy's own error is the one to report.
+            with contextlib.suppress(Exception):
+                self._client.abort_multipart_upload(Bucket=bucket, Key=target_key, UploadId=upload_id)
+            raise
 
     def delete(self, bucket: str, key: str) -> None:
-        self._request("DELETE", bucket, key, allow=(404,))
+        """Delete ``key`` (no error when it is already gone)."""
+        self._call("DeleteObject", bucket, key, lambda: self._client.delete_object(Bucket=bucket, Key=key))
 
-    # -- signing -------------------------------------------------------------------------
-    def _request(
-        self,
-        method: str,
-        bucket: str,
-        key: str,
-        *,
-        query: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        body: bytes = b"",
-        allow: tuple[int, ...] = (),
-    ) -> tuple[int, dict[str, str], bytes]:
-        import urllib.error
-        import urllib.request
-
-        parsed = urllib.parse.urlsplit(self.endpoint)
-        path = "/" + urllib.parse.quote(bucket) + "/" + urllib.parse.quote(key, safe="/~")
-        canonical_query = "&".join(
-            f"{urllib.parse.quote(k, safe='~')}={urllib.parse.quote(v, safe='~')}"
-            for k, v in sorted((query or {}).items())
-        )
-        now = dt.datetime.now(dt.UTC)
-        amz_date = now.strftime("%Y%m%dT%H%M%SZ")
-        all_headers = {
-            "host": parsed.netloc,
-            "x-amz-date": amz_date,
-            "x-amz-content-sha256": hashlib.sha256(body).hexdigest(),
-            **{k.lower(): v for k, v in (headers or {}).items()},
-        }
-        if self._token:
-            all_headers["x-amz-security-token"] = self._token
-        if self._key and self._secret:
-            all_headers["authorization"] = self._authorization(
-                method, path, canonical_query, all_headers, now
-            )
-        # Signed as "uploads=", sent as "uploads" (servers that drop blank values need that).
-        url_query = "&".join(part.removesuffix("=") for part in canonical_query.split("&"))
-        url = f"{parsed.scheme}://{parsed.netloc}{path}" + (f"?{url_query}" if url_query else "")
-        request = urllib.request.Request(url, data=body or None, method=method, headers=all_headers)
+    # -- errors ----------------------------------------------------------------------------
+    def _call(self, operation: str, bucket: str, key: str, run: Callable[[], _T]) -> _T:
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status, dict(response.headers), response.read()
-        except urllib.error.HTTPError as exc:
-            if exc.code in allow:
-                return exc.code, dict(exc.headers), b""
-            detail = exc.read()[:300].decode(errors="replace")
-            raise ExecutionError(
-                f"S3 {method} s3://{bucket}/{key} failed with HTTP {exc.code}: {detail}",
-                fix="check the bucket exists and the credentials may read and write it.",
-            ) from None
+            return run()
+        except ExecutionError:
+            raise
+        except Exception as exc:
+            raise self._failure(operation, bucket, key, exc) from None
 
-    def _authorization(
-        self, method: str, path: str, query: str, headers: dict[str, str], now: dt.datetime
-    ) -> str:
-        assert self._key and self._secret
-        date = now.strftime("%Y%m%d")
-        signed = sorted(headers)
-        canonical = "\n".join(
-            [
-                method,
-                path,
-                query,
-                "".join(f"{h}:{headers[h].strip()}\n" for h in signed),
-                ";".join(signed),
-                headers["x-amz-content-sha256"],
-            ]
-        )
-        scope = f"{date}/{self.region}/s3/aws4_request"
-        to_sign = "\n".join(
-            ["AWS4-HMAC-SHA256", headers["x-amz-date"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
-        )
-        key = f"AWS4{self._secret}".encode()
-        for part in (date, self.region, "s3", "aws4_request"):
-            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-        signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-        return (
-            f"AWS4-HMAC-SHA256 Credential={self._key}/{scope}, "
-            f"SignedHeaders={';'.join(signed)}, Signature={signature}"
+    def _failure(self, operation: str, bucket: str, key: str, exc: BaseException) -> ExecutionError:
+        partition = aws_partition(self.region).name
+        return describe(
+            operation, bucket, key, exc, region=self.region, partition=partition, endpoint=self.endpoint
         )
 
 
-def _container_credentials() -> tuple[str | None, str | None, str | None]:
-    """Credentials from the endpoint AWS compute (Lambda, Glue, ECS) exposes, if any."""
-    relative = os.environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-    full = os.environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
-    url = f"http://169.254.170.2{relative}" if relative else full
-    if not url:
-        return None, None, None
-    import urllib.request
+def _client(options: Mapping[str, str], region: str, endpoint: str | None) -> Any:
+    """One botocore client per set of options (clients are thread-safe; making one is slow)."""
+    cache_key = tuple(sorted(options.items()))
+    with _LOCK:
+        client = _CLIENTS.get(cache_key)
+        if client is not None:
+            return client
+        from botocore.config import Config
 
-    request = urllib.request.Request(url)
-    token = os.environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN")
-    if token:
-        request.add_header("Authorization", token)
-    with urllib.request.urlopen(request, timeout=5) as response:
-        data = json.loads(response.read())
-    return data.get("AccessKeyId"), data.get("SecretAccessKey"), data.get("Token")
+        session = _session(options.get("aws_profile"))
+        try:
+            retry_mode = session.get_config_variable("retry_mode") or "standard"
+        except Exception as exc:  # e.g. a profile that is not defined
+            raise credentials_error("the AWS configuration", exc) from None
+        config = Config(
+            region_name=region,
+            retries={"mode": retry_mode},
+            # Virtual-hosted addressing on AWS; S3-compatible servers serve paths.
+            s3={"addressing_style": "path" if endpoint else "virtual"},
+            connect_timeout=10,
+            read_timeout=120,
+            user_agent_extra="glacier",
+        )
+        try:
+            client = session.create_client(
+                "s3",
+                region_name=region,
+                endpoint_url=endpoint,
+                aws_access_key_id=options.get("aws_access_key_id"),
+                aws_secret_access_key=options.get("aws_secret_access_key"),
+                aws_session_token=options.get("aws_session_token"),
+                config=config,
+            )
+        except Exception as exc:
+            raise credentials_error("the AWS configuration", exc) from None
+        if len(_CLIENTS) >= _MAX_CLIENTS:  # credentials rotate: do not keep every client
+            _CLIENTS.pop(next(iter(_CLIENTS)))
+        _CLIENTS[cache_key] = client
+        return client
 
 
-def _xml(body: bytes) -> ET.Element:
-    import xml.etree.ElementTree as ET
+def _status(exc: Any) -> int:
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
 
-    return ET.fromstring(body)
+
+def _code(exc: Any) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))

@@ -21,6 +21,7 @@ from glacier.dag.contract import CompiledPipeline
 from glacier.dag.model import TaskNode
 from glacier.errors import ExecutionError
 from glacier.io import storage_options
+from glacier.io.content_id import ContentIds
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
 from glacier.runner.history import History
@@ -115,8 +116,12 @@ def _run(
         run_id=run_id,
         retry_delay=retry_delay,
         reporter=reporter,
+        content_ids=ContentIds(history.state_dir, storage_options(storage)),
     )
-    outcomes = _schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
+    try:
+        outcomes = _schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
+    finally:
+        context.content_ids.close()
     result = RunResult(pipeline=dag.name, run_id=run_id, storage=label)
     result.tasks = {t.name: outcomes[t.name] for t in dag.tasks}
     result.seconds = round(time.perf_counter() - started, 6)

@@ -1,25 +1,23 @@
 """Run a pyspark-typed task on a local Spark session (the ``spark`` extra).
 
-Spark reads the inputs (local parquet directly; anything else, or S3, is first staged to a
-local parquet file by Polars, so no Hadoop S3 connector is needed), the task runs on Spark,
-Spark writes its result to a temp folder, and Polars streams that into the target through
-the same atomic write as every other task (``glacier.runtime.core.write_output``).
+The task goes through the one read -> call -> write path (``glacier.runtime.core``) with
+``SparkEngine``: each input is read by Spark in its format (``Dataset.spark_load``: local
+files directly; S3, which local Spark cannot reach without a Hadoop connector, and Arrow IPC,
+which Spark cannot read, through a local parquet copy Polars makes), and the result is
+written through the output's dataset class (``Dataset.spark_save``), published whole as every
+other write.
 """
 
 from __future__ import annotations
 
 import tempfile
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from glacier.errors import ExecutionError
-from glacier.formats import Format
-from glacier.io import CancelToken, StorageOptions, is_s3, scan_uri
+from glacier.io import CancelToken, Dataset, StorageOptions
 from glacier.runtime import core
 from glacier.runtime.event import TaskEvent, TaskResult
 
@@ -45,6 +43,37 @@ def spark_session() -> Any:
         return _session
 
 
+class SparkEngine:
+    """Frames are Spark DataFrames; ``scratch`` is a local folder for copies."""
+
+    label = " on Spark"
+
+    def __init__(self, spark: Any, scratch: Path, *, s3_connector: bool = False) -> None:
+        self.spark = spark
+        self.scratch = scratch
+        self.s3_connector = s3_connector
+
+    def read(self, dataset: Dataset) -> Any:
+        return dataset.spark_load(self.spark, self.scratch, s3_connector=self.s3_connector)
+
+    def result(self, event: TaskEvent, value: Any) -> Any:
+        from pyspark.sql import DataFrame as SparkDataFrame
+
+        if not isinstance(value, SparkDataFrame):
+            raise ExecutionError(
+                f"Task '{event.task}' is a pyspark task but returned {type(value).__name__}, "
+                "not a pyspark.sql.DataFrame.",
+                task=event.task,
+                fix=f"make '{event.task}' return the Spark DataFrame it builds.",
+            )
+        return value
+
+    def write(
+        self, dataset: Dataset, frame: Any, *, partition_by: list[str] | None, cancel: CancelToken | None
+    ) -> int | None:
+        return dataset.spark_save(frame, self.scratch, partition_by=partition_by, cancel=cancel)
+
+
 def execute_spark_task(
     event: TaskEvent,
     func: Callable[..., Any],
@@ -53,7 +82,7 @@ def execute_spark_task(
     cancel: CancelToken | None = None,
 ) -> TaskResult:
     try:
-        from pyspark.sql import DataFrame as SparkDataFrame
+        import pyspark.sql  # noqa: F401
     except ImportError:
         raise ExecutionError(
             f"Task '{event.task}' is annotated with pyspark.sql.DataFrame, but pyspark is not installed.",
@@ -61,41 +90,6 @@ def execute_spark_task(
             fix="install the spark extra (pip install 'glacier[spark]', needs Java 17+), or annotate "
             "the task with Polars types to run it with Polars.",
         ) from None
-    started = time.perf_counter()
-    spark = spark_session()
     with tempfile.TemporaryDirectory(prefix="glacier-spark-") as temp:
-        frames = {}
-        for param, location in event.inputs.items():
-            if not is_s3(location.uri) and location.format in (Format.PARQUET, Format.PARQUET_DIR):
-                path = location.uri
-            else:
-                path = str(Path(temp, f"in-{param}.parquet"))
-                scan_uri(location.uri, location.format, options).sink_parquet(path)
-            frames[param] = spark.read.parquet(path)
-        try:
-            result = func(**frames)
-        except Exception as exc:
-            raise ExecutionError(
-                f"Task '{event.task}' failed on Spark: {core.one_line(exc)}",
-                task=event.task,
-                fix=f"fix the error raised inside '{event.code_ref}'.",
-            ) from exc
-        if not isinstance(result, SparkDataFrame):
-            raise ExecutionError(
-                f"Task '{event.task}' is a pyspark task but returned {type(result).__name__}, "
-                "not a pyspark.sql.DataFrame.",
-                task=event.task,
-                fix=f"make '{event.task}' return the Spark DataFrame it builds.",
-            )
-        out = Path(temp, "out")
-        result.write.parquet(str(out))
-        frame = pl.scan_parquet(str(out) + "/*.parquet")
-        rows, size = core.write_output(event, frame, options, cancel=cancel)
-    return TaskResult(
-        pipeline=event.pipeline,
-        task=event.task,
-        output=event.output.uri,
-        rows=rows,
-        bytes=size,
-        seconds=round(time.perf_counter() - started, 6),
-    )
+        engine = SparkEngine(spark_session(), Path(temp))
+        return core.execute_task(event, func, options, cancel=cancel, engine=engine)

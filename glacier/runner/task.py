@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -12,7 +13,9 @@ from glacier.code import import_code_ref
 from glacier.config import StorageConfig
 from glacier.dag.model import PipelineDAG, TaskNode
 from glacier.errors import ExecutionError, GlacierError
-from glacier.io import StorageOptions, dataset_uri, stat_uri
+from glacier.formats import Format
+from glacier.io import StorageOptions, StoredDataset, dataset_uri, stat_uri
+from glacier.io.content_id import ContentIds
 from glacier.runner.attempt import attempt
 from glacier.runner.cache import cache_hit, cache_key, helpers_hash
 from glacier.runner.history import History, TaskRecord
@@ -41,6 +44,7 @@ class RunContext:
     run_id: str
     retry_delay: float
     reporter: Reporter | None
+    content_ids: ContentIds
 
     def uri(self, dataset_id: str) -> str:
         return dataset_uri(self.dag.dataset(dataset_id), self.storage)
@@ -51,6 +55,10 @@ class RunContext:
     def function(self, task: TaskNode) -> Callable[..., Any]:
         func = self.functions.get(task.name)
         return func if func is not None else import_code_ref(task.code_ref, task.name)
+
+    def identity(self, task: TaskNode, uri: str, fmt: Format, stored: StoredDataset) -> str:
+        """What the cache compares: content identity for cached tasks, stat otherwise."""
+        return self.content_ids.identify(uri, fmt, stored) if task.cache else stored.fingerprint
 
     def finished(self, run: TaskRun, record: TaskRecord) -> TaskRun:
         self.history.record_task(self.run_id, self.dag.name, record)
@@ -80,12 +88,12 @@ class TaskExecution:
         try:
             self._stat_inputs()
             func = context.function(task)
-            self.key = cache_key(
-                task, self.event, self.fingerprints, helpers_hash(func) if task.cache else ""
-            )
-            if task.cache:
+            reach = helpers_hash(func, task.name) if task.cache else ""
+            self.key = None if reach is None else cache_key(task, self.event, self.fingerprints, reach)
+            if task.cache and self.key is not None:
+                identify = functools.partial(context.identity, task)
                 hit = cache_hit(
-                    context.history, context.dag.name, task, self.event, self.key, context.options
+                    context.history, context.dag.name, task, self.event, self.key, context.options, identify
                 )
                 if hit is not None:
                     cached = self._task_run("cached", rows=hit.rows, bytes=hit.output_bytes)
@@ -93,7 +101,9 @@ class TaskExecution:
             outcome = self._attempts(func)
             stored = stat_uri(self.event.output.uri, self.event.output.format, context.options)
             run = self._task_run("succeeded", rows=outcome.rows, bytes=outcome.bytes, attempts=self.attempts)
-            return self._finish(run, stored.fingerprint if stored else None)
+            output = self.event.output
+            fingerprint = context.identity(task, output.uri, output.format, stored) if stored else None
+            return self._finish(run, fingerprint)
         except Exception as exc:
             return self._finish(self._failed(exc), None)
 
@@ -110,7 +120,9 @@ class TaskExecution:
                     fix="create the source data there, or run the pipeline that writes it first.",
                 )
             self.input_bytes[dataset_id] = stored.bytes
-            self.fingerprints[dataset_id] = stored.fingerprint
+            self.fingerprints[dataset_id] = self.context.identity(
+                self.task, location.uri, location.format, stored
+            )
 
     def _attempts(self, func: Callable[..., Any]) -> TaskResult:
         """Attempt until success or ``retries`` are spent, backing off exponentially."""

@@ -1,5 +1,12 @@
 """THE read -> call -> write path. The local runner and the cloud entry points (Lambda,
-Glue, EMR Serverless) both run a task through ``execute_task``; there is no second path.
+Glue, EMR Serverless) run every task through ``execute_task``; there is no second path.
+
+An ``Engine`` is the seam between the path and the dataframe library: it turns each input
+dataset into the frame the task takes, checks what the task returns, and writes it through
+the output dataset. ``POLARS`` is the default; ``glacier.runner.spark.SparkEngine`` runs
+pyspark-typed tasks through this same path. Every read and write goes through the format's
+dataset class (``glacier.io.datasets``), so whole publishes and version resolution hold for
+every engine and entry point.
 
 Imports only polars, pydantic, the standard library, glacier.runtime.event, glacier.formats,
 glacier.errors and glacier.io.
@@ -9,14 +16,49 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
 from glacier.errors import ExecutionError, GlacierError
-from glacier.io import CancelToken, as_lazy, scan_uri, stat_uri, write_atomic
+from glacier.io import CancelToken, Dataset, as_lazy, open_dataset
 from glacier.io.location import StorageOptions
-from glacier.runtime.event import TaskEvent, TaskResult
+from glacier.runtime.event import DatasetLocation, TaskEvent, TaskResult
+
+
+class Engine(Protocol):
+    """How a task's frames are read, checked and written."""
+
+    label: str  # how failures name the engine: "Task 'x' failed<label>: ..."
+
+    def read(self, dataset: Dataset) -> Any: ...
+    def result(self, event: TaskEvent, value: Any) -> Any: ...
+    def write(
+        self, dataset: Dataset, frame: Any, *, partition_by: list[str] | None, cancel: CancelToken | None
+    ) -> int | None: ...
+
+
+class PolarsEngine:
+    label = ""
+
+    def read(self, dataset: Dataset) -> pl.LazyFrame:
+        return dataset.load()
+
+    def result(self, event: TaskEvent, value: Any) -> pl.LazyFrame:
+        return as_lazy(value, task=event.task)
+
+    def write(
+        self,
+        dataset: Dataset,
+        frame: pl.LazyFrame,
+        *,
+        partition_by: list[str] | None,
+        cancel: CancelToken | None,
+    ) -> int | None:
+        return dataset.save(frame, partition_by=partition_by, cancel=cancel)
+
+
+POLARS = PolarsEngine()
 
 
 def one_line(exc: BaseException) -> str:
@@ -24,50 +66,61 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: " + " ".join(str(exc).split())
 
 
-def read_inputs(event: TaskEvent, storage_options: StorageOptions | None) -> dict[str, pl.LazyFrame]:
-    """One LazyFrame per task parameter (scans only: nothing is read yet)."""
+def dataset_at(location: DatasetLocation, options: StorageOptions | None) -> Dataset:
+    return open_dataset(location.uri, location.format, options)
+
+
+def read_inputs(
+    event: TaskEvent, storage_options: StorageOptions | None, engine: Engine = POLARS
+) -> dict[str, Any]:
+    """One frame per task parameter (for Polars, scans only: nothing is read yet)."""
     return {
-        param: scan_uri(location.uri, location.format, storage_options)
-        for param, location in event.inputs.items()
+        param: engine.read(dataset_at(location, storage_options)) for param, location in event.inputs.items()
     }
 
 
-def call_task(event: TaskEvent, func: Callable[..., Any], frames: dict[str, Any]) -> pl.LazyFrame:
+def call_task(
+    event: TaskEvent, func: Callable[..., Any], frames: dict[str, Any], engine: Engine = POLARS
+) -> Any:
     try:
         result = func(**frames)
     except GlacierError:
         raise
     except Exception as exc:
         raise ExecutionError(
-            f"Task '{event.task}' failed: {one_line(exc)}",
+            f"Task '{event.task}' failed{engine.label}: {one_line(exc)}",
             task=event.task,
             fix=f"fix the error raised inside '{event.code_ref}'.",
         ) from exc
-    return as_lazy(result, task=event.task)
+    return engine.result(event, result)
 
 
 def write_output(
     event: TaskEvent,
-    frame: pl.LazyFrame,
+    frame: Any,
     storage_options: StorageOptions | None,
     *,
     cancel: CancelToken | None = None,
+    engine: Engine = POLARS,
 ) -> tuple[int | None, int]:
     """Write atomically (partitioned as the event says); returns (rows or None, bytes stored)."""
     out = event.output
+    dataset = dataset_at(out, storage_options)
     try:
-        rows = write_atomic(
-            frame, out.uri, out.format, storage_options, partition_by=event.partition_by, cancel=cancel
-        )
-    except (GlacierError, pl.exceptions.PolarsError, OSError) as exc:
-        if isinstance(exc, GlacierError):
+        rows = engine.write(dataset, frame, partition_by=event.partition_by, cancel=cancel)
+    except ExecutionError as exc:
+        if exc.task:
             raise
+        raise ExecutionError(f"Task '{event.task}': {exc.problem}", task=event.task, fix=exc.fix) from exc
+    except GlacierError:
+        raise
+    except (pl.exceptions.PolarsError, OSError) as exc:
         raise ExecutionError(
             f"Task '{event.task}' failed while computing/writing '{out.uri}': {one_line(exc)}",
             task=event.task,
             fix=f"fix the query '{event.code_ref}' returns, or check '{out.uri}' is writable.",
         ) from exc
-    stored = stat_uri(out.uri, out.format, storage_options)
+    stored = dataset.stat()
     return rows, stored.bytes if stored else 0
 
 
@@ -77,14 +130,15 @@ def execute_task(
     storage_options: StorageOptions | None,
     *,
     cancel: CancelToken | None = None,
+    engine: Engine = POLARS,
 ) -> TaskResult:
-    """Scan the inputs, call the task, stream its result atomically to the output."""
+    """Read the inputs, call the task, write its result atomically to the output."""
     started = time.perf_counter()
-    frames = read_inputs(event, storage_options)
-    frame = call_task(event, func, frames)
+    frames = read_inputs(event, storage_options, engine)
+    frame = call_task(event, func, frames, engine)
     if cancel is not None:
         cancel.check()
-    rows, size = write_output(event, frame, storage_options, cancel=cancel)
+    rows, size = write_output(event, frame, storage_options, cancel=cancel, engine=engine)
     return TaskResult(
         pipeline=event.pipeline,
         task=event.task,

@@ -5,7 +5,9 @@ The job runs this file with the ``TaskEvent`` as the JSON argument ``--glacier-e
 ``--extra-py-files`` (Glue) or ``--py-files`` (EMR). It runs the task through the same path
 as the Lambda handler (``run_event``: one core for local, Lambda and Spark), prints the
 ``TaskResult`` JSON, and exits non-zero with a message naming the task if it fails, which
-fails the job run and, through ``.sync``, the state machine's Task state.
+fails the job run and, through ``.sync``, the state machine's Task state. Inputs are read and
+the output published by the format's dataset class (``glacier.io.datasets``), as everywhere:
+a directory dataset is read at the version its manifest names and published whole.
 """
 
 from __future__ import annotations

@@ -9,13 +9,13 @@ A failure raises ``TaskFailedError`` naming the pipeline and task: Lambda report
 as the error and its message in the cause, which the state machine's Catch turns into the
 execution's failure cause.
 
-Light on purpose: polars, pydantic, the standard library, glacier's pure modules and the
-user's module; never pulumi or boto3 (credentials come from the environment Lambda sets).
+Light on purpose: polars, pydantic, the standard library, botocore (which the Lambda and Glue
+runtimes ship; it resolves the credentials Lambda sets), glacier's pure modules and the user's
+module; never pulumi or boto3.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -28,27 +28,18 @@ class TaskFailedError(Exception):
     """A task failed in the cloud; the message names the pipeline, the task and the cause."""
 
 
-def s3_storage_options(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """Polars storage options for S3 from the environment Lambda / Glue provide (and an
-    ``AWS_ENDPOINT_URL`` for S3-compatible servers)."""
-    from glacier.config import AwsConfig
-    from glacier.io import storage_options
-
-    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    endpoint = environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL")
-    return storage_options(AwsConfig(region=region, endpoint_url=endpoint)) or {}
-
-
 def run_event(payload: Mapping[str, Any], storage: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Validate the event, run its task, return the TaskResult as JSON-ready data. Shared by
     the Lambda handler and the Glue / EMR Serverless entry script."""
+    from glacier.io.location import aws_storage_options
     from glacier.runtime.core import execute_task
 
     event = TaskEvent.model_validate(dict(payload))
     where = f"task '{event.task}' of pipeline '{event.pipeline}'"
     try:
         func = import_code_ref(event.code_ref, event.task)
-        options = dict(storage) if storage is not None else s3_storage_options()
+        # No config in the cloud: region, endpoint and credentials are the environment's.
+        options = dict(storage) if storage is not None else aws_storage_options()
         result = execute_task(event, func, options)
     except TaskFailedError as exc:
         raise TaskFailedError(f"{where.capitalize()} failed: {exc}") from exc

@@ -1,20 +1,25 @@
-"""Every example end to end on moto's S3, through the cloud entry points.
+"""Every example end to end on moto's S3, through the cloud entry points, each under its own
+planned role with authentication enforced.
 
 For each example file: plan it under Pulumi's mocks (``glacier plan``) and take from that
-plan the state machine definition and the task roles' policies the deployment declares;
+plan the state machine definition and each task's role (trust policy and inline policy);
 create the buckets on a moto server, upload sample inputs, then run each entry point
 in-process in the order the state machine runs its Task states, with the event each state
 sends (the Lambda payload, or the Glue ``--glacier-event`` argument rendered from its
-intrinsic). The outputs must equal the local computation, and no entry point may make an S3
-request its task's IAM policy would not allow."""
+intrinsic). Each task's role is created in moto's IAM and assumed through moto's STS; the
+entry point runs with those temporary credentials in its environment (as Lambda sets them)
+while moto authenticates and authorises every request, so AWS's rules as moto implements
+them decide what the task may do. The outputs must equal the local computation.
+(moto evaluates actions and resources; it does not evaluate Condition blocks of identity
+policies, such as the ``s3:prefix`` of a ListBucket grant.)"""
 
 from __future__ import annotations
 
 import io
 import json
 import re
-import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +29,19 @@ from polars.testing import assert_frame_equal
 
 pytest.importorskip("glacier.runtime.core", reason="needs the shared read/run/write core (issue 3)")
 
-from glacier.deploy import asl, iam, naming
+from glacier.dag.contract import CompiledPipeline
+from glacier.deploy import asl, naming
 from glacier.deploy.plan import PlanResult, plan
-from glacier.dsl.compile import CompiledPipeline
 from glacier.dsl.discovery import load_pipelines
+from glacier.errors import ExecutionError
+from glacier.io.s3 import S3Client
 from glacier.runtime import glue_entry, lambda_handler
-from tests.cloud.s3_audit import Recorder, S3Access, allows
+from glacier.runtime.lambda_handler import TaskFailedError
+from tests.cloud.conftest import EnforcedIam
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # Task bodies of this seed example are `...`: it deploys but has nothing to run.
 NOT_RUNNABLE = {"seed_000/example2_multi_stage.py"}
-ARNS = iam.Arns(partition="aws", region="us-east-1", account="123456789012")
 EXECUTION = "glacier-e2e-run"
 
 
@@ -74,31 +81,6 @@ def _sample(dataset_path: str) -> pl.DataFrame:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def audited_s3(moto_endpoint: str) -> Iterator[tuple[str, Recorder]]:
-    """A second moto server in this process (same backends as the session one) whose
-    requests are recorded, so each entry point's S3 traffic can be audited."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    wsgi = server._server
-    assert wsgi is not None
-    recorder = Recorder(wsgi.app)
-    wsgi.app = recorder
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}", recorder
-    finally:
-        server.stop()
-
-
 def _task_states_in_order(block: dict[str, Any]) -> list[dict[str, Any]]:
     """Task states in an order the state machine may run them (Parallel branches one by one)."""
     ordered: list[dict[str, Any]] = []
@@ -130,21 +112,44 @@ def _render_format(intrinsic: str, execution: str) -> str:
     return "".join(rendered).replace("{}", execution, 1)
 
 
-def _invoke(state: dict[str, Any], storage: dict[str, str]) -> dict[str, Any]:
-    """Run the entry point a Task state targets, with the event it sends."""
+def _invoke(state: dict[str, Any]) -> dict[str, Any]:
+    """Run the entry point a Task state targets, with the event it sends; its storage comes
+    from the environment, as in Lambda and Glue."""
     params = state["Parameters"]
     if state["Resource"] == "arn:aws:states:::lambda:invoke":
         payload = {k: v for k, v in params["Payload"].items() if k != "execution.$"}
         assert params["Payload"]["execution.$"] == "$$.Execution.Name"
         payload["execution"] = EXECUTION
-        return lambda_handler.run_event(payload, storage)
+        return lambda_handler.run_event(payload)
     assert state["Resource"] == "arn:aws:states:::glue:startJobRun.sync"
     argument = _render_format(params["Arguments"]["--glacier-event.$"], EXECUTION)
     # Glue puts its own arguments around ours.
     event = glue_entry.parse_event(
         ["--JOB_ID", "j_1", "--glacier-event", argument, "--job-language", "python"]
     )
-    return lambda_handler.run_event(event, storage)
+    return lambda_handler.run_event(event)
+
+
+def _task_role(iam: EnforcedIam, planned: PlanResult, pipeline: str, task: str) -> dict[str, str]:
+    """The task's planned role, created in moto's IAM and assumed through its STS."""
+    role = planned.get(f"{pipeline}-{task}-role").inputs
+    policy = planned.get(f"{pipeline}-{task}-policy").inputs["policy"]
+    return iam.assume(iam.role(role["name"], role["assumeRolePolicy"], policy))
+
+
+@contextmanager
+def _as_task(iam: EnforcedIam, credentials: dict[str, str]) -> Iterator[None]:
+    """The environment Lambda gives a function (its role's credentials, the region), the
+    endpoint of the moto server, and every request authenticated and authorised."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {
+            **credentials,
+            "AWS_ENDPOINT_URL": iam.endpoint,
+            "AWS_REGION": "us-east-1",
+        }.items():
+            env.setenv(name, value)
+        with iam.enforced():
+            yield
 
 
 def _local_reference(compiled: CompiledPipeline, sources: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
@@ -161,12 +166,11 @@ def _sorted(df: pl.DataFrame) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("example", _examples())
-def test_example_runs_through_the_entry_points(example: str, audited_s3: tuple[str, Recorder]) -> None:
+def test_example_runs_through_the_entry_points(
+    example: str, enforced_iam: EnforcedIam, s3_client: Any
+) -> None:
     """Every pipeline of the example, in data order (one may read what another wrote)."""
-    import boto3
-
-    endpoint, recorder = audited_s3
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    s3 = s3_client
     pipelines = load_pipelines(EXAMPLES / example).pipelines
     planned = plan(str(EXAMPLES / example), loader=load_pipelines)
     buckets = sorted({d.bucket for p in pipelines for d in p.dag.datasets})
@@ -183,27 +187,22 @@ def test_example_runs_through_the_entry_points(example: str, audited_s3: tuple[s
                 buffer = io.BytesIO()
                 known[ds.id].write_parquet(buffer)
                 s3.put_object(Bucket=ds.bucket, Key=ds.path, Body=buffer.getvalue())
-        _run_pipeline_in_cloud_order(compiled, planned, endpoint, recorder)
+        _run_pipeline_in_cloud_order(compiled, planned, enforced_iam)
         expected = _local_reference(compiled, {d.id: known[d.id] for d in compiled.dag.source_datasets()})
         for task in compiled.dag.tasks:
             out = compiled.dag.dataset(task.output)
             got = pl.read_parquet(io.BytesIO(s3.get_object(Bucket=out.bucket, Key=out.path)["Body"].read()))
             assert_frame_equal(_sorted(got), _sorted(expected[task.output]))
             known[task.output] = expected[task.output]
+    # Every staging object was removed (a denied delete would have left one behind).
+    for bucket in buckets:
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        assert not [k for k in keys if ".glacier-tmp-" in k], keys
 
 
-def _run_pipeline_in_cloud_order(
-    compiled: CompiledPipeline, planned: PlanResult, endpoint: str, recorder: Recorder
-) -> None:
+def _run_pipeline_in_cloud_order(compiled: CompiledPipeline, planned: PlanResult, iam: EnforcedIam) -> None:
     dag = compiled.dag
     definition = json.loads(planned.get(f"{dag.name}-sfn").inputs["definition"])
-    storage = {
-        "aws_endpoint_url": endpoint,
-        "aws_allow_http": "true",
-        "aws_region": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
     states = _task_states_in_order(definition)
     # The order used is one the state machine allows: each task after everything it needs.
     assert {s["Comment"].removeprefix("Glacier task ") for s in states} == {t.name for t in dag.tasks}
@@ -213,32 +212,105 @@ def _run_pipeline_in_cloud_order(
         assert set(dag.upstream_tasks(name)) <= before[naming.state_name(name)] <= set(names[:i])
     for state, name in zip(states, names, strict=True):
         task = dag.task(name)
-        policy = json.loads(planned.get(f"{dag.name}-{task.name}-policy").inputs["policy"])
-        recorder.take()
-        recorder.recording = True
-        try:
-            result = _invoke(state, storage)
-        finally:
-            recorder.recording = False
-        seen = recorder.take()
-        assert seen, f"{task.name} made no S3 request"
-        denied = [a for a in seen if not allows([policy], a)]
-        assert not denied, f"task {task.name} did what its role may not: {denied}"
+        credentials = _task_role(iam, planned, dag.name, task.name)
+        with _as_task(iam, credentials):
+            result = _invoke(state)
         out = dag.dataset(task.output)
         assert result["task"] == task.name and result["output"] == f"s3://{out.bucket}/{out.path}"
         assert result["bytes"] > 0 and result["seconds"] >= 0
 
 
-def test_the_audit_catches_a_request_outside_the_role() -> None:
-    """The check above can fail: a role for one output may not write or list elsewhere."""
-    dag = load_pipelines(EXAMPLES / "seed_000/core_single_source.py").pipelines[0].dag
-    clean = dag.task("clean")
-    policy = iam.task_policy(dag, clean, ARNS, log_groups=["/aws/lambda/x"])
-    out = dag.dataset(clean.output)
-    assert allows([policy], S3Access("s3:PutObject", f"arn:aws:s3:::{out.bucket}/{out.path}"))
-    assert not allows([policy], S3Access("s3:PutObject", f"arn:aws:s3:::{out.bucket}/{out.path}.tmp"))
-    assert not allows([policy], S3Access("s3:PutObject", "arn:aws:s3:::data-lake/output/result.parquet"))
-    assert not allows([policy], S3Access("s3:ListBucket", "arn:aws:s3:::data-lake", {"s3:prefix": ""}))
-    assert allows(
-        [policy], S3Access("s3:ListBucket", "arn:aws:s3:::data-lake", {"s3:prefix": "raw/data.parquet"})
+SINGLE = "seed_000/core_single_source.py"  # etl_pipeline: clean (raw -> cleaned) -> aggregate
+
+
+@pytest.fixture
+def single_source(enforced_iam: EnforcedIam, s3_client: Any) -> tuple[CompiledPipeline, PlanResult]:
+    """core_single_source's buckets with its raw input, and nothing else stored."""
+    compiled = load_pipelines(EXAMPLES / SINGLE).pipelines[0]
+    for bucket in sorted({d.bucket for d in compiled.dag.datasets}):
+        s3_client.create_bucket(Bucket=bucket)
+        for obj in s3_client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3_client.delete_object(Bucket=bucket, Key=obj["Key"])
+    buffer = io.BytesIO()
+    _sample("raw/data.parquet").write_parquet(buffer)
+    raw = compiled.dag.source_datasets()[0]
+    s3_client.put_object(Bucket=raw.bucket, Key=raw.path, Body=buffer.getvalue())
+    return compiled, plan(str(EXAMPLES / SINGLE), loader=load_pipelines)
+
+
+def _lambda_event(planned: PlanResult, pipeline: str, task: str) -> dict[str, Any]:
+    definition = json.loads(planned.get(f"{pipeline}-sfn").inputs["definition"])
+    state = next(s for s in _task_states_in_order(definition) if s["Comment"] == f"Glacier task {task}")
+    payload = {k: v for k, v in state["Parameters"]["Payload"].items() if k != "execution.$"}
+    return {**payload, "execution": EXECUTION}
+
+
+def test_a_role_is_denied_writing_another_tasks_output(
+    single_source: tuple[CompiledPipeline, PlanResult], enforced_iam: EnforcedIam, s3_client: Any
+) -> None:
+    """AWS's rules (as moto enforces them) deny the role of 'clean' what only 'aggregate' may
+    do: running aggregate's event under clean's role fails on the write, and nothing of
+    aggregate's output (or its staging) is left."""
+    compiled, planned = single_source
+    dag = compiled.dag
+    clean_role = _task_role(enforced_iam, planned, dag.name, "clean")
+    with _as_task(enforced_iam, clean_role):
+        lambda_handler.run_event(_lambda_event(planned, dag.name, "clean"))  # its own task: allowed
+        with pytest.raises(TaskFailedError, match=r"aggregate.*(AccessDenied|necessary privileges)"):
+            lambda_handler.run_event(_lambda_event(planned, dag.name, "aggregate"))
+    out = dag.dataset(dag.task("aggregate").output)
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=out.bucket).get("Contents", [])]
+    assert out.path not in keys and not [k for k in keys if ".glacier-tmp-" in k], keys
+    # The same role's S3 client is refused the publishing copy, in one line naming the fix.
+    cleaned = dag.dataset(dag.task("clean").output)
+    options = {
+        "aws_region": "us-east-1",
+        "aws_endpoint_url": enforced_iam.endpoint,
+        "aws_access_key_id": clean_role["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": clean_role["AWS_SECRET_ACCESS_KEY"],
+        "aws_session_token": clean_role["AWS_SESSION_TOKEN"],
+    }
+    with enforced_iam.enforced(), pytest.raises(ExecutionError) as denied:
+        S3Client(options).copy(cleaned.bucket, cleaned.path, out.path)
+    message = str(denied.value)
+    assert "\n" not in message and "CopyObject" in message and "AccessDenied" in message
+    assert f"allow s3:PutObject on arn:aws:s3:::{out.bucket}/{out.path}" in message
+
+
+def test_a_role_may_write_only_its_output_and_staging_keys(
+    single_source: tuple[CompiledPipeline, PlanResult], enforced_iam: EnforcedIam
+) -> None:
+    """Direct requests under clean's role: its output and its staging keys are writable; a
+    sibling key, another task's output and the input are not."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    compiled, planned = single_source
+    dag = compiled.dag
+    creds = _task_role(enforced_iam, planned, dag.name, "clean")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=enforced_iam.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=creds["AWS_SESSION_TOKEN"],
     )
+    out = dag.dataset(dag.task("clean").output)
+    parent, _, name = out.path.rpartition("/")
+    allowed = [out.path, f"{parent}/.glacier-tmp-4242-a1b2c3d4-{name}"]
+    refused = [
+        f"{out.path}.tmp",
+        f"{parent}/.glacier-tmp-1-x-other.parquet",
+        dag.dataset(dag.task("aggregate").output).path,
+        dag.source_datasets()[0].path,
+    ]
+    with enforced_iam.enforced():
+        for key in allowed:
+            s3.put_object(Bucket=out.bucket, Key=key, Body=b"x")
+        s3.delete_object(Bucket=out.bucket, Key=allowed[1])
+        for key in refused:
+            with pytest.raises(ClientError, match="AccessDenied"):
+                s3.put_object(Bucket=out.bucket, Key=key, Body=b"x")
+        with pytest.raises(ClientError, match="AccessDenied"):
+            s3.delete_object(Bucket=out.bucket, Key=out.path)  # a file output is replaced, never deleted

@@ -29,6 +29,10 @@ def test_arm64_layer_from_pypi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         names = zf.namelist()
         assert "python/glacier/runtime/lambda_handler.py" in names
         assert not any("__pycache__" in n for n in names)
+        # boto3/botocore come with the Lambda runtime: never packaged.
+        assert not any(
+            n.startswith(("python/boto3/", "python/botocore/", "python/s3transfer/")) for n in names
+        )
         polars_so = [n for n in names if n.startswith("python/_polars_runtime") and n.endswith(".so")]
         core_so = [n for n in names if n.startswith("python/pydantic_core/") and n.endswith(".so")]
         assert polars_so and core_so

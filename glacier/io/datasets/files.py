@@ -1,0 +1,175 @@
+"""File datasets (one object each): parquet, csv, ndjson and Arrow IPC.
+
+Every write stages and publishes through ``filestage`` (a reader sees the old object or the
+new one). Zero-row results: parquet and IPC keep their schema; csv keeps the header (the
+column names; csv stores no types, so an empty csv reads back as String columns); ndjson
+cannot record any column of an empty result, so such a write is refused with a clear error
+and the previous object stays.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from abc import abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+
+from glacier.errors import ExecutionError
+from glacier.formats import Format
+from glacier.io.datasets.base import Dataset, PendingWrite, StoredDataset
+from glacier.io.datasets.filestage import FileStage, open_stage
+from glacier.io.location import is_s3, split_s3
+from glacier.io.s3 import S3Client
+
+
+class FileDataset(Dataset):
+    """What every single-object format shares: staging, publishing, stat."""
+
+    scan: ClassVar[Callable[..., pl.LazyFrame]]
+
+    # -- Polars -----------------------------------------------------------------------------
+    def _load(self) -> pl.LazyFrame:
+        kwargs: dict[str, Any] = {"storage_options": self.options} if self.options else {}
+        return type(self).scan(self.uri, **kwargs)
+
+    def _begin_write(self, partition_by: list[str] | None) -> FileWrite:
+        return FileWrite(self, partition_by)
+
+    @abstractmethod
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        """Polars' sink of this format (``kwargs`` may ask for a lazy sink)."""
+
+    def check_empty(self, pending: FileWrite) -> None:
+        """Make a zero-row result readable (or refuse it); most formats need nothing."""
+        return None
+
+    def rows_at(self, uri: str) -> int | None:
+        if not self.counts_rows:
+            return None
+        kwargs: dict[str, Any] = {"storage_options": self.options} if self.options else {}
+        return int(type(self).scan(uri, **kwargs).select(pl.len()).collect().item())
+
+    def _count_rows(self) -> int | None:
+        return self.rows_at(self.uri)
+
+    def _stat(self) -> StoredDataset | None:
+        if is_s3(self.uri):
+            bucket, key = split_s3(self.uri)
+            head = S3Client(self.options).head(bucket, key)
+            return None if head is None else StoredDataset(head.size, f"{head.size}:{head.etag}", 1)
+        path = Path(self.uri)
+        if not path.is_file():
+            return None
+        st = path.stat()
+        return StoredDataset(st.st_size, f"{st.st_size}:{st.st_mtime_ns}", 1)
+
+    # -- Spark ------------------------------------------------------------------------------
+    def _spark_load(self, spark: Any) -> Any:
+        return self._spark_reader(spark.read)(self.uri)
+
+    def _spark_reader(self, reader: Any) -> Callable[[str], Any]:
+        return getattr(reader, str(self.spark_format))
+
+    def _spark_writer(self, writer: Any) -> Callable[[str], None]:
+        return getattr(writer, str(self.spark_format))
+
+    def _spark_write(self, df: Any, pending: PendingWrite, scratch: Path) -> None:
+        """Spark writes one part file (``coalesce(1)``), which becomes the staged file."""
+        out = scratch / f"out-{secrets.token_hex(4)}"
+        self._spark_writer(df.coalesce(1).write.mode("overwrite"))(str(out))
+        parts = sorted(p for p in out.iterdir() if p.name.startswith("part-"))
+        if parts:
+            shutil.move(parts[0], pending.target)  # scratch may be another filesystem
+        else:  # Spark wrote no file for an empty result
+            Path(pending.target).touch()
+        pending.schema = lambda: pl.Schema(dict.fromkeys(df.columns, pl.String()))
+
+
+class FileWrite(PendingWrite):
+    """One staged write of a file dataset (``filestage``)."""
+
+    dataset: FileDataset
+
+    def __init__(self, dataset: FileDataset, partition_by: list[str] | None) -> None:
+        super().__init__(dataset, partition_by)
+        self.stage: FileStage = open_stage(dataset.uri, dataset.options)
+        self.target = self.stage.target
+
+    def size(self) -> int:
+        return self.stage.size()
+
+    def _sink(self, frame: pl.LazyFrame, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return self.dataset.sink_into(frame, self.target, kwargs)
+
+    def _finish(self) -> int | None:
+        self.dataset.check_empty(self)
+        return self.dataset.rows_at(self.target)
+
+    def _publish(self, rows: int | None) -> None:
+        self.stage.publish()
+
+    def discard(self) -> None:
+        self.stage.discard()
+
+
+class ParquetDataset(FileDataset):
+    format = Format.PARQUET
+    counts_rows = True
+    spark_format = "parquet"
+    scan = staticmethod(pl.scan_parquet)
+
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return frame.sink_parquet(target, **kwargs)
+
+
+class IpcDataset(FileDataset):
+    format = Format.IPC
+    counts_rows = True
+    spark_format = None  # Spark has no Arrow IPC reader or writer
+    scan = staticmethod(pl.scan_ipc)
+
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return frame.sink_ipc(target, **kwargs)
+
+
+class CsvDataset(FileDataset):
+    format = Format.CSV
+    spark_format = "csv"
+    scan = staticmethod(pl.scan_csv)
+
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return frame.sink_csv(target, **kwargs)
+
+    def check_empty(self, pending: FileWrite) -> None:
+        if pending.size() == 0:  # an empty result written without its header: add it
+            header = pl.LazyFrame(schema=dict.fromkeys(pending.columns().names(), pl.String()))
+            header.sink_csv(pending.target, **self.storage_kwargs(pending.target))
+
+    def _spark_reader(self, reader: Any) -> Callable[[str], Any]:
+        return reader.option("header", "true").option("inferSchema", "true").csv
+
+    def _spark_writer(self, writer: Any) -> Callable[[str], None]:
+        return writer.option("header", "true").csv
+
+
+class NdjsonDataset(FileDataset):
+    format = Format.NDJSON
+    spark_format = "json"  # Spark's json is JSON lines
+    scan = staticmethod(pl.scan_ndjson)
+
+    def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
+        return frame.sink_ndjson(target, **kwargs)
+
+    def check_empty(self, pending: FileWrite) -> None:
+        if pending.size() == 0:
+            raise ExecutionError(
+                f"The result for '{self.uri}' has no rows, and an .ndjson/.jsonl file cannot record "
+                "the columns of an empty result (a task reading it could not run); nothing was "
+                "written.",
+                fix="store this dataset as .parquet or .arrow (they keep the columns of an empty "
+                "result) or .csv (keeps their names), or make the task return at least one row.",
+            )

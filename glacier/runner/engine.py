@@ -25,6 +25,7 @@ from glacier.dag.contract import CompiledPipeline
 from glacier.dag.model import TaskNode
 from glacier.errors import ExecutionError
 from glacier.io import storage_options
+from glacier.io.query import discard_own_staging
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
 from glacier.runner.history import History
@@ -162,6 +163,8 @@ def _run(
     result = RunResult(pipeline=dag.name, run_id=run_id, storage=label)
     result.seconds = round(time.perf_counter() - started, 6)
     if stop.requested:
+        for name in schedule.running:  # would not stop in time: the process ends without them
+            discard_own_staging(context.uri(dag.task(name).output))
         result.tasks = {t.name: outcomes.get(t.name) or _stopped(t, schedule, context) for t in dag.tasks}
         result.status = "interrupted"
         records = [task_record(t, None, None, {}, {}) for t in result.tasks.values() if t.status in _STOPPED]

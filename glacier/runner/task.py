@@ -161,9 +161,11 @@ class TaskExecution:
 
     def _failed(self, exc: Exception) -> TaskRun:
         message = exc.problem if isinstance(exc, GlacierError) else core.one_line(exc)
-        where = user_location(exc, self.func) if root_cause(exc) is not exc or not isinstance(
-            exc, GlacierError
-        ) else None
+        where = (
+            user_location(exc, self.func)
+            if root_cause(exc) is not exc or not isinstance(exc, GlacierError)
+            else None
+        )
         if where is not None:
             message = f"{message} (at {where})"
         if self.attempts > 1:

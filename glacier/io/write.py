@@ -100,6 +100,7 @@ def sink(
 ) -> None:
     """Stream ``frame`` into ``target``; collect only if Polars cannot stream the plan."""
     from glacier.io.query import run_query  # the query module imports this one
+
     kwargs: dict[str, Any] = {"storage_options": options} if options else {}
     destination: Any = target
     if fmt is Format.PARQUET_DIR:

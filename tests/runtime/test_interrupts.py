@@ -18,12 +18,14 @@ import time
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 _PIPELINE = """
 import time
 from pathlib import Path
 
 import polars as pl
+import pytest
 from glacier import Provider
 from glacier.config import LocalConfig
 
@@ -146,6 +148,7 @@ def _ctrl_c_run(tmp_path: Path, which: str, keys: bytes = b"\x03") -> tuple[int 
     return code, seconds, b"".join(output).decode(errors="replace"), state
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_a_polars_heavy_task_within_2s(tmp_path: Path) -> None:
     lake = tmp_path / "data" / "lake"
     lake.mkdir(parents=True)
@@ -197,7 +200,7 @@ def _background_run(tmp_path: Path, which: str) -> tuple[subprocess.Popen[bytes]
 def test_sigterm_records_the_run_interrupted(tmp_path: Path) -> None:
     child, lake, state = _background_run(tmp_path, "heavy_python")
     child.send_signal(signal.SIGTERM)
-    _, err = child.communicate(timeout=10)
+    _, err = child.communicate(timeout=20)
     assert child.returncode == 143, err
     assert b"Interrupted: pipeline heavy_python stopped" in err
     assert not (lake / "out.parquet").exists()

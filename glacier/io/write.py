@@ -96,11 +96,8 @@ def sink(
     fmt: Format,
     options: StorageOptions | None,
     partition_by: list[str] | None = None,
-    cancel: CancelToken | None = None,
 ) -> None:
     """Stream ``frame`` into ``target``; collect only if Polars cannot stream the plan."""
-    from glacier.io.query import run_query  # the query module imports this one
-
     kwargs: dict[str, Any] = {"storage_options": options} if options else {}
     destination: Any = target
     if fmt is Format.PARQUET_DIR:
@@ -119,12 +116,12 @@ def sink(
         Format.IPC: frame.sink_ipc,
     }
     try:
-        run_query(sinks[fmt](destination, lazy=True, **kwargs), cancel)
+        sinks[fmt](destination, **kwargs)
     except pl.exceptions.InvalidOperationError as exc:
         if "stream" not in str(exc).lower() and "sink" not in str(exc).lower():
             raise
         # This plan cannot stream: run it in memory and write the frame.
-        _write_eager(run_query(frame, cancel), destination, fmt, kwargs)
+        _write_eager(frame.collect(), destination, fmt, kwargs)
 
 
 def _write_eager(df: pl.DataFrame, destination: Any, fmt: Format, kwargs: dict[str, Any]) -> None:
@@ -185,7 +182,7 @@ def _write_local_file(frame: pl.LazyFrame, path: Path, fmt: Format, cancel: Canc
     _remove_stale(path.parent, path.name)
     temp = path.parent / _temp_name(path.name)
     try:
-        sink(frame, str(temp), fmt, None, cancel=cancel)
+        sink(frame, str(temp), fmt, None)
         rows = count_rows(str(temp), fmt)
         (cancel or CancelToken()).publish(lambda: os.replace(temp, path))
         return rows
@@ -202,7 +199,7 @@ def _write_local_directory(
     temp = path.parent / _temp_name(path.name)
     try:
         temp.mkdir()
-        sink(frame, str(temp) + "/", Format.PARQUET_DIR, None, partition_by, cancel)
+        sink(frame, str(temp) + "/", Format.PARQUET_DIR, None, partition_by)
         rows = count_rows(str(temp) + "/", Format.PARQUET_DIR)
         (cancel or CancelToken()).publish(lambda: _swap_in(temp, path))
         return rows
@@ -248,7 +245,7 @@ def _write_s3_file(
     staged_key = f"{parent}/{_temp_name(name)}" if parent else _temp_name(name)
     client = S3Client(options)
     try:
-        sink(frame, f"s3://{bucket}/{staged_key}", fmt, options, cancel=cancel)
+        sink(frame, f"s3://{bucket}/{staged_key}", fmt, options)
         rows = count_rows(f"s3://{bucket}/{staged_key}", fmt, options)
         (cancel or CancelToken()).publish(lambda: client.copy(bucket, staged_key, key))
         return rows
@@ -270,7 +267,7 @@ def _write_s3_directory(
     staged = (f"{parent}/" if parent else "") + _temp_name(name) + "/"
     client = S3Client(options)
     try:
-        sink(frame, f"s3://{bucket}/{staged}", Format.PARQUET_DIR, options, partition_by, cancel)
+        sink(frame, f"s3://{bucket}/{staged}", Format.PARQUET_DIR, options, partition_by)
         rows = count_rows(f"s3://{bucket}/{staged}", Format.PARQUET_DIR, options)
 
         def publish() -> None:

@@ -55,9 +55,10 @@ def attempt(
 def _with_timeout(
     task: TaskNode, timeout: float, execute: Callable[[], TaskResult], cancel: CancelToken
 ) -> TaskResult:
-    # A thread cannot be killed: the attempt runs in a daemon thread. Past the timeout its
-    # token is cancelled (its Polars query stops, nothing is published) and we wait a grace
-    # period for it to return.
+    # A thread cannot be killed (nor a Polars query, see glacier.runner.interrupt): the
+    # attempt runs in a daemon thread. Past the timeout its token is cancelled (nothing it
+    # computes is published) and we wait a grace period for it to return; only an attempt
+    # that returned may be retried.
     box: dict[str, Any] = {}
     finished = threading.Event()
 

@@ -25,7 +25,7 @@ from glacier.dag.contract import CompiledPipeline
 from glacier.dag.model import TaskNode
 from glacier.errors import ExecutionError
 from glacier.io import storage_options
-from glacier.io.query import discard_own_staging
+from glacier.io.leftovers import discard_own_staging
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
 from glacier.runner.history import History

@@ -2,15 +2,18 @@
 
 ``RunStop`` is the run's one stop switch. Every attempt takes a ``CancelToken`` from it; a
 stop cancels them all, so no attempt publishes after it (``CancelToken.publish`` holds the
-token's lock across the publish, so a publish under way completes whole first), and running
-Polars queries are cancelled (``glacier.io.query``). ``interrupts(stop)`` turns the first
-SIGINT/SIGTERM into a stop request that the scheduling loop acts on within one poll; a second
-SIGINT ends the process at once (exit 130), as people expect of a second Ctrl-C.
+token's lock across the publish, so a publish under way completes whole first).
+``interrupts(stop)`` turns the first SIGINT/SIGTERM into a stop request that the scheduling
+loop acts on within one poll; a second SIGINT ends the process at once (exit 130).
 
-A thread cannot be killed: a task busy in pure Python keeps its worker thread until it
-returns. The loop waits ``STOP_GRACE`` seconds for running attempts, then records the run
-``interrupted`` and raises ``RunInterrupted``; the CLI then ends the process, which takes any
-such thread with it (nothing it computes can be published: its token is cancelled).
+Neither a Polars query nor a Python thread can be stopped from outside here: Polars'
+cancellable mode (``collect(background=True)`` on a sink) runs sinks on its in-memory engine,
+which computed wrong answers (TPC-H Q14: 722 rows for 1, ``when(len() > 0).then(sum)`` after
+a join; Polars 2.1), and its ``cancel()`` did not stop joins. So the loop waits
+``STOP_GRACE`` seconds for running attempts, then records the run ``interrupted``, removes
+this process's staging files of what still runs, and raises ``RunInterrupted``; the CLI then
+ends the process, which ends the query or the busy thread with it. Nothing it computes can be
+published: its token is cancelled.
 """
 
 from __future__ import annotations

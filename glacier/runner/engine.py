@@ -50,7 +50,9 @@ class _Schedule:
         self.frontier = Frontier(context.dag)
         self.outcomes: dict[str, TaskRun] = {}
         self.running: dict[str, Future[TaskRun]] = {}
-        self.completed: queue.SimpleQueue[Future[TaskRun]] = queue.SimpleQueue()
+        # queue.Queue, not SimpleQueue: a signal arriving during SimpleQueue.get(timeout=)
+        # left it blocked for good (CPython 3.11), so the stop was never seen.
+        self.completed: queue.Queue[Future[TaskRun]] = queue.Queue()
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"glacier-{context.dag.name}")
 
     def run(self) -> dict[str, TaskRun]:

@@ -31,7 +31,7 @@ from glacier.io import CancelToken
 if TYPE_CHECKING:
     from glacier.runner.result import RunResult
 
-STOP_GRACE = 1.0  # seconds a stopped run waits for its running attempts to return
+STOP_GRACE = 0.5  # seconds a stopped run waits for its running attempts to return
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 

@@ -4,6 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,6 +22,7 @@ if TYPE_CHECKING:
     from glacier.config import StorageConfig
     from glacier.dag.contract import CompiledPipeline
     from glacier.runner.display import ProgressDisplay
+    from glacier.runner.interrupt import RunInterrupted
     from glacier.runner.result import RunResult
 
 
@@ -35,15 +41,38 @@ def run(
     ] = None,
     cloud: Annotated[bool, typer.Option("--cloud", help="Start the deployed state machine.")] = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --cloud: do not wait.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="On a task failure, print its full traceback.")
+    ] = False,
 ) -> None:
     """Run every pipeline in PATH in data order (or one with --pipeline)."""
+    from glacier.runner.interrupt import RunInterrupted
+
+    try:
+        _run(path, pipeline, quiet, s3, data_dir, state_dir, cloud, no_wait, verbose)
+    except RunInterrupted as stopped:
+        _exit_interrupted(stopped)
+
+
+def _run(
+    path: str,
+    pipeline: str | None,
+    quiet: bool,
+    s3: bool,
+    data_dir: str | None,
+    state_dir: str | None,
+    cloud: bool,
+    no_wait: bool,
+    verbose: bool,
+) -> None:
     # With --quiet nothing is printed, so rich (~20 ms to import) is not loaded at all.
     console = None if quiet else _console()
-    with user_errors():
+    with user_errors(), _tracebacks(verbose):
         _, pipelines = load(path, pipeline)
         if cloud:
             from glacier.cloud import run_cloud
 
+            _check_cloud(pipelines)
             for compiled in pipelines:
                 outcome = run_cloud(compiled, wait=not no_wait)
                 if console is not None:
@@ -70,6 +99,43 @@ def run(
                         console.print(summary_table(partial))
                     raise
                 console.print(summary_table(result))
+
+
+def _check_cloud(pipelines: tuple[CompiledPipeline, ...]) -> None:
+    from glacier.config import AwsConfig
+    from glacier.errors import ConfigError
+
+    for compiled in pipelines:
+        if not isinstance(compiled.dag.storage, AwsConfig):
+            raise ConfigError(
+                f"Pipeline '{compiled.dag.name}' keeps its data locally (LocalConfig); --cloud starts "
+                "a pipeline deployed to AWS.",
+                fix="run it without --cloud, or give its Provider an AwsConfig(region=...) and deploy it.",
+            )
+
+
+@contextmanager
+def _tracebacks(verbose: bool) -> Iterator[None]:
+    """With --verbose, a failed task's full traceback goes to stderr before its one line."""
+    try:
+        yield
+    except ExecutionError as exc:
+        partial = getattr(exc, "result", None)
+        failed = partial.failed_task if partial is not None else None
+        if verbose and failed is not None and failed.traceback:
+            typer.echo(failed.traceback.rstrip(), err=True)
+        raise
+
+
+def _exit_interrupted(stopped: RunInterrupted) -> None:
+    """Print the one line and exit 130 (143 for SIGTERM). History is already recorded; a
+    task thread busy in pure Python cannot be stopped, so then the process ends at once."""
+    typer.echo(stopped.message, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        os._exit(stopped.exit_code)
+    raise typer.Exit(code=stopped.exit_code)
 
 
 def _console() -> Console:

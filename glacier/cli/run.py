@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from glacier.cli._common import load, user_errors
-from glacier.errors import ExecutionError
+from glacier.errors import ExecutionError, GlacierError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -89,16 +89,39 @@ def _run(
             return
         from glacier.runner.display import ProgressDisplay, summary_table
 
-        with ProgressDisplay(console) as display:
-            for compiled in pipelines:
-                try:
-                    result = _run_local(compiled, storage, state_dir, display)
-                except ExecutionError as exc:
-                    partial = getattr(exc, "result", None)
-                    if partial is not None:
-                        console.print(summary_table(partial))
-                    raise
-                console.print(summary_table(result))
+        results: list[RunResult] = []
+        try:
+            with ProgressDisplay(console) as display:
+                for compiled in pipelines:
+                    try:
+                        result = _run_local(compiled, storage, state_dir, display)
+                    except ExecutionError as exc:
+                        partial = getattr(exc, "result", None)
+                        if partial is not None:
+                            results.append(partial)
+                            console.print(summary_table(partial))
+                        raise
+                    results.append(result)
+                    console.print(summary_table(result))
+        except ExecutionError:
+            _print_report_path(console, pipelines, results, state_dir)  # the failure is in it
+            raise
+        _print_report_path(console, pipelines, results, state_dir)
+
+
+def _print_report_path(
+    console: Console, pipelines: tuple[CompiledPipeline, ...], results: list[RunResult], state_dir: str | None
+) -> None:
+    """A run of more than a few tasks ends by naming its HTML report (not with --quiet)."""
+    from glacier.report import maybe_report_path
+
+    try:
+        path = maybe_report_path(pipelines, results, state_dir=state_dir) if results else None
+    except (GlacierError, OSError) as exc:  # the run's own outcome matters more than its report
+        console.print(f"(No report: {exc})")
+        return
+    if path is not None:
+        console.print(f"Report: {path}")
 
 
 def _check_cloud(pipelines: tuple[CompiledPipeline, ...]) -> None:

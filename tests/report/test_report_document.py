@@ -63,8 +63,8 @@ def test_latest_run_shows_the_failure_its_fix_and_the_skipped_tasks(sales: Any) 
     assert set(by_task) == {t.name for t in sales.dag.tasks}
     failed = by_task["enrich_orders"]
     assert failed["status"] == "failed" and "products.ndjson" in failed["error"]
-    # History keeps no fix column today: the runner's generic advice stands in.
-    assert failed["fix"] == "fix task 'enrich_orders' (its error is above), then run again"
+    # The fix the runner recorded in the history with the failure.
+    assert failed["fix"] == "create the source data there, or run the pipeline that writes it first."
     assert {by_task[n]["status"] for n in ("rank_products", "revenue_by_region_and_day")} == {"skipped"}
     row = next(t for t in pipeline["tasks"] if t["name"] == "enrich_orders")
     assert row["last"]["status"] == "failed" and row["last"]["fix"] == failed["fix"]

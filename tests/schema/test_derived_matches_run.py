@@ -4,6 +4,7 @@ files by ``infer_sources``."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -25,11 +26,17 @@ TEXT_FORMATS = (Format.CSV, Format.NDJSON)
 
 
 def _import_file(folder: Path, name: str) -> ModuleType:
+    """``folder/name.py`` itself, never another test's cached module of the same name (the
+    sales and operations examples both have a ``generate``)."""
+    spec = importlib.util.spec_from_file_location(f"_derived_{folder.name}_{name}", folder / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(folder))
     try:
-        return __import__(name)
+        spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(folder))
+    return module
 
 
 def declared_sources(

@@ -179,6 +179,11 @@ def _run(
         history.finish_run(run_id, "interrupted", result.seconds, f"interrupted by {reason}", tasks=records)
         return result
     result.tasks = {t.name: outcomes[t.name] for t in dag.tasks}
+    for name, outcome in result.tasks.items():
+        if outcome.status == "failed":
+            # A Polars sink that failed mid-stream may close its staged file just after the
+            # write discarded it: what this process staged for a failed task goes too.
+            discard_own_staging(context.uri(dag.task(name).output))
     failed = result.failed_task
     result.status = "failed" if failed else "succeeded"
     history.finish_run(run_id, result.status, result.seconds, failed.error if failed else None)

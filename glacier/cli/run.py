@@ -35,17 +35,26 @@ def run(
     ] = None,
     cloud: Annotated[bool, typer.Option("--cloud", help="Start the deployed state machine.")] = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --cloud: do not wait.")] = False,
+    partition: Annotated[
+        list[str] | None,
+        typer.Option("--partition", help="Run one partition only, e.g. --partition date=2026-11-30."),
+    ] = None,
 ) -> None:
     """Run every pipeline in PATH in data order (or one with --pipeline)."""
     # With --quiet nothing is printed, so rich (~20 ms to import) is not loaded at all.
     console = None if quiet else _console()
     with user_errors():
         _, pipelines = load(path, pipeline)
+        chosen = None
+        if partition:
+            from glacier.dag.partitions import parse_assignments
+
+            chosen = parse_assignments(partition)
         if cloud:
             from glacier.cloud import run_cloud
 
             for compiled in pipelines:
-                outcome = run_cloud(compiled, wait=not no_wait)
+                outcome = run_cloud(compiled, wait=not no_wait, partition=chosen)
                 if console is not None:
                     console.print(outcome)
             return
@@ -56,14 +65,14 @@ def run(
             storage = LocalConfig(base_path=data_dir)
         if console is None:
             for compiled in pipelines:
-                _run_local(compiled, storage, state_dir)
+                _run_local(compiled, storage, state_dir, partition=chosen)
             return
         from glacier.runner.display import ProgressDisplay, summary_table
 
         with ProgressDisplay(console) as display:
             for compiled in pipelines:
                 try:
-                    result = _run_local(compiled, storage, state_dir, display)
+                    result = _run_local(compiled, storage, state_dir, display, partition=chosen)
                 except ExecutionError as exc:
                     partial = getattr(exc, "result", None)
                     if partial is not None:
@@ -83,10 +92,13 @@ def _run_local(
     storage: StorageConfig | str | None,
     state_dir: str | None,
     reporter: ProgressDisplay | None = None,
+    partition: dict[str, str] | None = None,
 ) -> RunResult:
     from glacier.runner import run_pipeline
 
-    return run_pipeline(compiled, storage=storage, state_dir=state_dir, reporter=reporter)
+    return run_pipeline(
+        compiled, storage=storage, state_dir=state_dir, reporter=reporter, partition=partition
+    )
 
 
 def history(

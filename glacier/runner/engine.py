@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from glacier.io.content_id import ContentIds
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
 from glacier.runner.history import History
+from glacier.runner.partitions import run_partition
 from glacier.runner.result import RunResult, TaskRun
 from glacier.runner.task import Reporter, RunContext, TaskExecution, skipped
 
@@ -68,6 +70,7 @@ def run_pipeline(
     retry_delay: float = 1.0,
     reporter: Reporter | None = None,
     raise_on_failure: bool = True,
+    partition: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run a compiled pipeline (its DAG, and its functions or their code references) here.
 
@@ -75,10 +78,11 @@ def run_pipeline(
     ``"s3"`` -> the pipeline's AwsConfig; a LocalConfig/AwsConfig -> that. Raises
     ``ExecutionError`` naming the failing task (the result is on ``error.result``)."""
     dag = compiled.dag
+    checked = run_partition(dag, partition)
     resolved = resolve_storage(dag.storage, storage)
     history = History(state_dir)
     try:
-        result = _run(compiled, resolved, history, max_workers, retry_delay, reporter)
+        result = _run(compiled, resolved, history, max_workers, retry_delay, reporter, checked)
     finally:
         history.close()
     failed = result.failed_task
@@ -102,6 +106,7 @@ def _run(
     max_workers: int | None,
     retry_delay: float,
     reporter: Reporter | None,
+    partition: dict[str, str] | None = None,
 ) -> RunResult:
     dag = compiled.dag
     started = time.perf_counter()
@@ -117,6 +122,7 @@ def _run(
         retry_delay=retry_delay,
         reporter=reporter,
         content_ids=ContentIds(history.state_dir, storage_options(storage)),
+        partition=partition,
     )
     try:
         outcomes = _schedule(context, max_workers or min(8, max(1, len(dag.tasks))))

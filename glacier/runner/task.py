@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable, Mapping
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 from glacier.code import import_code_ref
 from glacier.config import StorageConfig
 from glacier.dag.model import PipelineDAG, TaskNode
+from glacier.dag.partitions import partition_label
 from glacier.errors import ExecutionError, GlacierError
 from glacier.formats import Format
 from glacier.io import StorageOptions, StoredDataset, dataset_uri, stat_uri
@@ -22,6 +24,7 @@ from glacier.runner.history import History, TaskRecord
 from glacier.runner.result import TaskRun, TaskStatus
 from glacier.runtime import core
 from glacier.runtime.event import TaskEvent, TaskResult
+from glacier.runtime.partition import in_partition
 
 
 class Reporter(Protocol):
@@ -45,12 +48,16 @@ class RunContext:
     retry_delay: float
     reporter: Reporter | None
     content_ids: ContentIds
+    partition: dict[str, str] | None = None  # the one partition this run processes
 
     def uri(self, dataset_id: str) -> str:
         return dataset_uri(self.dag.dataset(dataset_id), self.storage)
 
     def event(self, task: TaskNode) -> TaskEvent:
-        return TaskEvent.for_task(self.dag, task, lambda ds: dataset_uri(ds, self.storage), self.run_id)
+        event = TaskEvent.for_task(
+            self.dag, task, lambda ds: dataset_uri(ds, self.storage), self.run_id, self.partition
+        )
+        return in_partition(event)  # stats and cache keys are then per partition
 
     def function(self, task: TaskNode) -> Callable[..., Any]:
         func = self.functions.get(task.name)
@@ -61,6 +68,7 @@ class RunContext:
         return self.content_ids.identify(uri, fmt, stored) if task.cache else stored.fingerprint
 
     def finished(self, run: TaskRun, record: TaskRecord) -> TaskRun:
+        record = dataclasses.replace(record, partition=partition_label(self.partition))
         self.history.record_task(self.run_id, self.dag.name, record)
         if self.reporter:
             self.reporter.task_finished(self.dag.name, run)

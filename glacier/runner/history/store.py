@@ -206,15 +206,16 @@ class History:
         return liveness.run_alive(row, host=host, now=now, stale_after=self.stale_after)
 
     # -- reading ---------------------------------------------------------------------------
-    def last_success(self, pipeline: str, task: str) -> TaskRecord | None:
-        """The latest run in which the task succeeded or was served from the cache."""
+    def last_success(self, pipeline: str, task: str, partition: str | None = None) -> TaskRecord | None:
+        """The latest run in which the task succeeded or was served from the cache (of
+        ``partition``, or a whole run when None)."""
         with self._read() as db:
             if db is None:
                 return None
             row = db.execute(
-                "SELECT * FROM tasks WHERE pipeline=? AND task=? AND status IN ('succeeded','cached') "
-                "ORDER BY started_at DESC LIMIT 1",
-                (pipeline, task),
+                "SELECT * FROM tasks WHERE pipeline=? AND task=? AND partition IS ? "
+                "AND status IN ('succeeded','cached') ORDER BY started_at DESC LIMIT 1",
+                (pipeline, task, partition),
             ).fetchone()
         return task_record(row) if row else None
 

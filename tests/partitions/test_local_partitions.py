@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -179,3 +181,28 @@ def test_integer_partition_keys_are_checked_and_typed(tmp_path: Path) -> None:
     assert out["x"].to_list() == [2, 4] and out["shard"].to_list() == [7, 7]
     with pytest.raises(ConfigError, match="is not an integer"):
         pipeline.run(partition={"shard": "seven"})
+
+
+def test_cli_run_partition_and_backfill(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from glacier.cli import app
+
+    subprocess.run(
+        [sys.executable, "examples/operations/generate.py", str(tmp_path), "--partitioned"], check=True
+    )
+    example = "examples/operations/partitioned.py"
+    common = ["--data-dir", str(tmp_path), "--state-dir", str(tmp_path / "state")]
+    runner = CliRunner()
+    one = runner.invoke(app, ["run", example, "--quiet", "--partition", "date=2026-11-02", *common])
+    assert one.exit_code == 0, one.output
+    filled = runner.invoke(app, ["backfill", example, "--from", "2026-11-01", "--to", "2026-11-04", *common])
+    assert filled.exit_code == 0, filled.output
+    assert "date=2026-11-02 │ cached" in filled.output and "4/4 partitions ok" in filled.output
+    assert filled.output.count("│ succeeded") == 3
+    listed = runner.invoke(app, ["backfill", example, "--values", "2026-11-01,2026-11-04", *common])
+    assert listed.exit_code == 0 and "2/2 partitions ok" in listed.output
+    bad = runner.invoke(app, ["run", example, "--partition", "date=2026-11-31", *common])
+    assert bad.exit_code == 1 and "is not a date" in bad.output
+    odd = runner.invoke(app, ["run", example, "--partition", "2026-11-01", *common])
+    assert odd.exit_code == 1 and "is not KEY=VALUE" in odd.output

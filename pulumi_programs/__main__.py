@@ -3,8 +3,9 @@
     pulumi config set --path 'glacier:pipelines[0]' pipelines.py
     pulumi preview
 
-Each pipeline becomes one ``glacier:aws:PipelineDeployment`` component, and the managed
-buckets they use one ``glacier:aws:DataBuckets`` component; each pipeline's state machine
+Each pipeline becomes one ``glacier:aws:PipelineDeployment`` component, the managed
+buckets they use one ``glacier:aws:DataBuckets`` component, and the artifacts bucket and
+Lambda layers one ``glacier:aws:Artifacts`` component per region; each pipeline's state machine
 ARN, bucket names, function and job names are the stack's outputs (one object per pipeline).
 ``glacier init`` and ``run(mode="generate")`` copy this file into the projects they write.
 """

@@ -1,94 +1,76 @@
-"""The pipeline component's code artifacts: its artifacts bucket, the code bundle, the
-Lambda layer per architecture and Python version, and the Spark runtime files."""
+"""The pipeline component's code artifacts: its code bundle, in the program's artifacts
+bucket (``glacier.deploy.program_artifacts``), whose layers and Spark runtime files every
+pipeline of the region shares."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
 from glacier.config import LambdaConfig, SparkConfig
 from glacier.dag.model import TaskNode
-from glacier.deploy import naming, packaging
+from glacier.deploy import packaging
 from glacier.deploy.base import ComponentBase
-from glacier.deploy.buckets import private_bucket
+from glacier.deploy.program_artifacts import ProgramArtifacts, artifacts_name
+from glacier.errors import DeploymentError
 
 
 class ArtifactsLayer(ComponentBase):
+    program_artifacts: ProgramArtifacts
     artifacts_bucket: aws.s3.Bucket
     bundle: packaging.Artifact
     fingerprints: packaging.CodeFingerprints
     bundle_key: str
     bundle_object: aws.s3.BucketObjectv2
-    layers: dict[tuple[str, str], aws.lambda_.LayerVersion]
-    spark_objects: list[pulumi.Resource]
-    runtime_key: str
-    entry_key: str
 
-    def _artifacts_name(self) -> str:
-        return naming.artifacts_bucket_name(self.dag.name, self.options.artifacts_prefix)
-
-    def _artifacts(self) -> None:
-        self.artifacts_bucket = private_bucket(
-            self, self._child("artifacts"), self._artifacts_name(), region=self.region, tags=self.tags
-        )
+    def _artifacts(self, artifacts: ProgramArtifacts | None) -> None:
+        self.program_artifacts = self._checked_artifacts(artifacts)
+        self.artifacts_bucket = self.program_artifacts.bucket
         self.bundle = packaging.code_bundle(self.project_root)
         self.fingerprints = packaging.CodeFingerprints(
             self.dag, packaging.project_files(self.project_root), self.functions
         )
         self.bundle_key = f"code/{self.dag.name}/bundle.zip"
-        self.bundle_object = self._artifact_object("code", self.bundle_key, self.bundle.path)
-        self.layers = {}
-        self.spark_objects = []
-        if any(isinstance(t.executor.config, SparkConfig) for t in self.dag.tasks):
-            runtime = packaging.runtime_zip()
-            self.runtime_key = f"glacier/runtime-{runtime.sha256[:16]}.zip"
-            self.entry_key = "glacier/glue_entry.py"
-            self.spark_objects = [
-                self._artifact_object("runtime", self.runtime_key, runtime.path),
-                self._artifact_object("entry-script", self.entry_key, packaging.glue_entry_script()),
-            ]
-
-    def _artifact_object(self, label: str, key: str, path: Path) -> aws.s3.BucketObjectv2:
-        return aws.s3.BucketObjectv2(
-            self._child(label),
-            bucket=self.artifacts_bucket.id,
-            key=key,
-            source=pulumi.FileAsset(str(path)),
-            region=self.region,
-            tags=self.tags,
-            opts=self._opts(),
+        self.bundle_object = self.program_artifacts.object(
+            self._child("code"), self.bundle_key, self.bundle.path, parent=self
         )
 
+    def _checked_artifacts(self, artifacts: ProgramArtifacts | None) -> ProgramArtifacts:
+        if artifacts is None or artifacts.region != self.region:
+            where = "no artifacts" if artifacts is None else f"the artifacts of {artifacts.region}"
+            raise DeploymentError(
+                f"Pipeline '{self.dag.name}' deploys to {self.region} but was given {where}.",
+                fix="declare glacier.deploy.program_artifacts.ProgramArtifacts("
+                f"'{artifacts_name(self.region)}', ...) for its region once and pass it as "
+                "PipelineDeploymentArgs(artifacts=...).",
+            )
+        if not artifacts.spark_objects and any(
+            isinstance(t.executor.config, SparkConfig) for t in self.dag.tasks
+        ):
+            raise DeploymentError(
+                f"Pipeline '{self.dag.name}' has Spark tasks, but its artifacts hold no Spark runtime files.",
+                fix="build the artifacts with ProgramArtifactsArgs.for_pipelines(...) of every "
+                "deployed pipeline (or spark=True).",
+            )
+        return artifacts
+
     def _layer(self, config: LambdaConfig) -> aws.lambda_.LayerVersion:
-        """One layer per architecture and Python version in use (polars, pydantic, glacier)."""
         key = (config.architecture, config.python_version)
-        if key not in self.layers:
-            spec = packaging.layer_spec(config.architecture, config.python_version)
-            if self.options.build_layer:
-                layer = packaging.build_layer(spec)
-                packaging.check_function_size(self.dag.name, layer, self.bundle)
-            s3_key = f"layers/{spec.path.name}"
-            obj = self._artifact_object(
-                f"layer-{config.architecture}-py{config.python_version}", s3_key, spec.path
+        layer = self.program_artifacts.layers.get(key)
+        if layer is None:
+            raise DeploymentError(
+                f"Pipeline '{self.dag.name}' runs Lambda tasks on {key[0]} Python {key[1]}, a layer "
+                "its artifacts do not declare.",
+                fix="build the artifacts with ProgramArtifactsArgs.for_pipelines(...) of every "
+                "deployed pipeline.",
             )
-            self.layers[key] = aws.lambda_.LayerVersion(
-                self._child("layer", config.architecture, f"py{config.python_version}"),
-                layer_name=naming.physical(self.dag.name, "runtime", config.architecture, limit=140),
-                s3_bucket=self.artifacts_bucket.id,
-                s3_key=s3_key,
-                source_code_hash=spec.key,
-                compatible_runtimes=[f"python{config.python_version}"],
-                compatible_architectures=[config.architecture],
-                description=f"glacier runtime: {', '.join(spec.requirements)} ({spec.platform})",
-                region=self.region,
-                opts=self._opts(obj),
-            )
-        return self.layers[key]
+        built = self.program_artifacts.built_layers.get(key)
+        if built is not None:
+            packaging.check_function_size(self.dag.name, built, self.bundle)
+        return layer
 
     def _fingerprint(self, task: TaskNode) -> str:
         return self.fingerprints.of(task)
 
-    def _s3(self, key: str) -> str:
-        return f"s3://{self._artifacts_name()}/{key}"
+    def _s3(self, key: str) -> pulumi.Output[str]:
+        return self.account.apply(lambda account: self.program_artifacts.s3(account, key))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +19,7 @@ from glacier.config import AwsConfig
 from glacier.dag.model import PipelineDAG, TaskNode, dependency_map
 from glacier.deploy import naming
 from glacier.deploy.schedule import Leaf, Node, Series, schedule, tasks_of
+from glacier.deploy.timeouts import state_timeout
 from glacier.errors import DeploymentError
 from glacier.runtime.event import TaskEvent
 
@@ -201,8 +201,8 @@ class _Builder:
             )
         if retries:
             state["Retry"] = retries
-        if task.timeout is not None:
-            state["TimeoutSeconds"] = math.ceil(task.timeout)
+        if (seconds := state_timeout(task)) is not None:
+            state["TimeoutSeconds"] = seconds
         state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": failed}]
         fail = {
             "Type": "Fail",

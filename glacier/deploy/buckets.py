@@ -6,6 +6,11 @@ the ``glacier:aws:DataBuckets`` component), so its URN is the same whichever pip
 stack selects and in whatever order they come. Stacks made before this layout had each data
 bucket as ``<pipeline>-bucket-<bucket>`` under the first pipeline's component: aliases name
 those, so such a stack keeps its buckets (and their data) instead of replacing them.
+
+Data buckets (and their settings) are ``retain_on_delete`` unless the program opts out
+(Pulumi config ``glacier:retainDataBuckets`` false): ``pulumi destroy``, or a pipeline leaving
+the program, removes them from the stack but leaves the bucket and its data in the account.
+Not ``protect``: that would make ``pulumi destroy`` of the whole stack fail.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import pulumi_aws as aws
 
 from glacier.dag.model import PipelineDAG
 from glacier.dag.triggers import ArrivalTrigger
-from glacier.deploy import iam, naming
+from glacier.deploy import iam, lifecycle, naming
 from glacier.deploy.options import DeployOptions, deploy_region, deploy_tags
 from glacier.errors import DeploymentError
 
@@ -27,7 +32,7 @@ DATA_BUCKETS_NAME = "data-buckets"
 # The token of the per-pipeline component (glacier.deploy.component), needed here to name
 # the component that owned a data bucket in stacks made by earlier versions.
 PIPELINE_TYPE = "glacier:aws:PipelineDeployment"
-_SETTINGS = ("public-access-block", "encryption", "versioning", "tls-only")
+_SETTINGS = ("public-access-block", "encryption", "versioning", "tls-only", "lifecycle")
 
 
 @dataclass(frozen=True)
@@ -38,18 +43,29 @@ class EarlierName:
     parent: str
 
 
+@dataclass(frozen=True)
+class BucketCare:
+    """What happens to a bucket over time and at its deletion: its lifecycle rules, whether
+    ``pulumi destroy`` leaves it (and its settings) in place, or empties it to delete it."""
+
+    rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgs]
+    retain_on_delete: bool = False
+    force_destroy: bool = False
+
+
 def private_bucket(
     parent: pulumi.Resource,
     label: str,
-    bucket_name: str,
+    bucket_name: pulumi.Input[str],
     *,
     region: str,
     tags: Mapping[str, str],
+    care: BucketCare,
     earlier: Sequence[EarlierName] = (),
 ) -> aws.s3.Bucket:
-    """A bucket plus its four settings, named ``label`` and ``label-<setting>``."""
+    """A bucket plus its five settings, named ``label`` and ``label-<setting>``."""
 
-    def opts(*suffix: str) -> pulumi.ResourceOptions:
+    def opts(*suffix: str, after: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
         aliases = [
             pulumi.Alias(
                 name=naming.logical(e.label, *suffix),
@@ -57,12 +73,24 @@ def private_bucket(
             )
             for e in earlier
         ]
-        return pulumi.ResourceOptions(parent=parent, aliases=aliases or None)
+        return pulumi.ResourceOptions(
+            parent=parent,
+            aliases=aliases or None,
+            retain_on_delete=care.retain_on_delete or None,
+            depends_on=list(after) or None,
+        )
 
     partition = naming.partition_for(region)
-    bucket = aws.s3.Bucket(label, bucket=bucket_name, region=region, tags=dict(tags), opts=opts())
-    block, encryption, versioning, tls_only = _SETTINGS
-    aws.s3.BucketPublicAccessBlock(
+    bucket = aws.s3.Bucket(
+        label,
+        bucket=bucket_name,
+        force_destroy=care.force_destroy or None,
+        region=region,
+        tags=dict(tags),
+        opts=opts(),
+    )
+    block, encryption, versioning, tls_only, lifecycle = _SETTINGS
+    public_access = aws.s3.BucketPublicAccessBlock(
         naming.logical(label, block),
         bucket=bucket.id,
         block_public_acls=True,
@@ -86,19 +114,30 @@ def private_bucket(
         region=region,
         opts=opts(encryption),
     )
-    aws.s3.BucketVersioning(
+    versioned = aws.s3.BucketVersioning(
         naming.logical(label, versioning),
         bucket=bucket.id,
         versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
         region=region,
         opts=opts(versioning),
     )
+    # S3 refuses a bucket policy while the public-access block is being applied.
     aws.s3.BucketPolicy(
         naming.logical(label, tls_only),
         bucket=bucket.id,
-        policy=iam.dumps(iam.tls_only_bucket_policy(iam.Arns(partition, region, ""), bucket_name)),
+        policy=pulumi.Output.from_input(bucket_name).apply(
+            lambda name: iam.dumps(iam.tls_only_bucket_policy(iam.Arns(partition, region, ""), name))
+        ),
         region=region,
-        opts=opts(tls_only),
+        opts=opts(tls_only, after=[public_access]),
+    )
+    # Rules on noncurrent versions need versioning to be on first.
+    aws.s3.BucketLifecycleConfiguration(
+        naming.logical(label, lifecycle),
+        bucket=bucket.id,
+        rules=list(care.rules),
+        region=region,
+        opts=opts(lifecycle, after=[versioned]),
     )
     return bucket
 
@@ -113,11 +152,14 @@ class DataBucket:
     tags: Mapping[str, str] = field(default_factory=dict)
     earlier_owners: tuple[str, ...] = ()
     eventbridge: bool = False  # S3 sends its events to EventBridge (a pipeline triggers on arrival)
+    # Where the bucket's staging keys live (glacier.deploy.lifecycle.staging_prefixes).
+    staging_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class DataBucketsArgs:
     buckets: tuple[DataBucket, ...]
+    retain_on_delete: bool = True
 
     @classmethod
     def for_pipelines(
@@ -129,22 +171,25 @@ class DataBucketsArgs:
     ) -> DataBucketsArgs:
         """The managed buckets the ``deployed`` pipelines use. ``known`` (default: the
         deployed ones) are every pipeline the program loaded, selected or not: any of them
-        that uses a bucket may have owned it in an earlier stack."""
+        that uses a bucket may have owned it in an earlier stack, and the lifecycle rules
+        cover all their datasets, so the bucket is the same whichever pipelines are selected."""
         everyone = list(known) or list(deployed)
         buckets: list[DataBucket] = []
         for name in sorted({ds.bucket for dag in deployed for ds in dag.datasets if ds.managed}):
             users = [dag for dag in deployed if _uses(dag, name)]
             owners = tuple(dict.fromkeys(dag.name for dag in everyone if _uses(dag, name)))
+            paths = [ds.path for dag in [*everyone, *users] for ds in dag.datasets if ds.bucket == name]
             buckets.append(
                 DataBucket(
                     name,
                     _one_region(name, users, options),
                     _one_tags(name, users, options),
                     owners,
+                    staging_prefixes=lifecycle.staging_prefixes(paths),
                     eventbridge=any(_watches(dag, name) for dag in users),
                 )
             )
-        return cls(buckets=tuple(buckets))
+        return cls(buckets=tuple(buckets), retain_on_delete=options.retain_data_buckets)
 
 
 def _uses(dag: PipelineDAG, bucket: str) -> bool:
@@ -194,6 +239,10 @@ class DataBuckets(pulumi.ComponentResource):
                 spec.name,
                 region=spec.region,
                 tags=spec.tags,
+                care=BucketCare(
+                    rules=lifecycle.data_bucket_rules(spec.name, spec.staging_prefixes),
+                    retain_on_delete=args.retain_on_delete,
+                ),
                 earlier=[
                     EarlierName(naming.logical(owner, "bucket", spec.name), owner)
                     for owner in spec.earlier_owners

@@ -33,7 +33,9 @@ from glacier.deploy.catalog import (
     table_spec,
 )
 from glacier.deploy.options import DeployOptions, check_cloud_runnable, deploy_region, deploy_tags
+from glacier.deploy.program_artifacts import ProgramArtifacts
 from glacier.deploy.triggers import TriggerLayer
+from glacier.deploy.unique_names import check_unique_names
 from glacier.errors import DeploymentError
 from glacier.runtime.event import partition_columns
 
@@ -49,6 +51,8 @@ class PipelineDeploymentArgs:
     ``pipeline``: the compiled pipeline (its DAG, task functions, and project root, which is
     the code bundle's root). ``data_buckets``: the program's managed buckets by bucket name
     (``DataBuckets.buckets``); every managed bucket the pipeline uses must be among them.
+    ``artifacts``: the program's artifacts of the pipeline's region (``ProgramArtifacts``:
+    the bucket the code bundle goes to, the layers and Spark runtime files).
     """
 
     pipeline: CompiledPipeline
@@ -59,6 +63,7 @@ class PipelineDeploymentArgs:
     # components, so a dataset several pipelines use gets one table.
     catalog: CatalogDeclaration | None = None
     catalog_tables: MutableMapping[str, pulumi.Resource] = field(default_factory=dict)
+    artifacts: ProgramArtifacts | None = None
 
 
 class PipelineDeployment(TriggerLayer):
@@ -72,6 +77,7 @@ class PipelineDeployment(TriggerLayer):
         super().__init__(TYPE_TOKEN, name, None, opts)
         dag = args.pipeline.dag
         check_cloud_runnable(dag)
+        check_unique_names([dag], args.options)
         self.dag = dag
         self.functions = args.pipeline.functions
         self.project_root = _project_root(args.pipeline)
@@ -82,7 +88,7 @@ class PipelineDeployment(TriggerLayer):
         self.account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         self.data_buckets = _data_buckets_of(args)
 
-        self._artifacts()
+        self._artifacts(args.artifacts)
         self._catalog_tables(args)
         self._compute()
         self._orchestration(list(self.data_buckets.values()))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pulumi
 import pulumi_aws as aws
 
 from glacier.config import WORKER_SIZES, LambdaConfig, SparkConfig
 from glacier.dag.model import TaskNode
 from glacier.deploy import iam, naming, packaging
 from glacier.deploy.artifacts import ArtifactsLayer
+from glacier.deploy.timeouts import lambda_timeout
 from glacier.errors import DeploymentError
 
 LAMBDA_HANDLER = "glacier.runtime.lambda_handler.handler"
@@ -37,17 +39,18 @@ class ComputeLayer(ArtifactsLayer):
                 self.function_resources[task.name] = self._function(task, config)
 
     def _task_role(
-        self,
-        task: TaskNode,
-        service: str,
-        log_groups: Sequence[str],
-        artifacts: iam.ArtifactAccess | None = None,
+        self, task: TaskNode, service: str, log_groups: Sequence[str], *, spark: bool = False
     ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
-        """The task's own role: it may read only its inputs and write only its output."""
+        """The task's own role: it may read only its inputs and write only its output (and,
+        on Spark, read its code and runtime files and use its scratch prefix)."""
         policy = self.account.apply(
             lambda account: iam.dumps(
                 iam.task_policy(
-                    self.dag, task, self._arns(account), log_groups=log_groups, artifacts=artifacts
+                    self.dag,
+                    task,
+                    self._arns(account),
+                    log_groups=log_groups,
+                    artifacts=self._spark_artifacts(task, account) if spark else None,
                 )
             )
         )
@@ -68,7 +71,7 @@ class ComputeLayer(ArtifactsLayer):
             handler=LAMBDA_HANDLER,
             architectures=[config.architecture],
             memory_size=config.memory,
-            timeout=config.timeout,
+            timeout=lambda_timeout(task, config),
             ephemeral_storage=aws.lambda_.FunctionEphemeralStorageArgs(size=config.ephemeral_storage),
             s3_bucket=self.artifacts_bucket.id,
             s3_key=self.bundle_key,
@@ -81,12 +84,38 @@ class ComputeLayer(ArtifactsLayer):
             opts=self._opts(self.bundle_object, log_group, policy),
         )
 
-    def _spark_artifacts(self, task: TaskNode) -> iam.ArtifactAccess:
+    def _scratch_prefix(self, task: TaskNode) -> str:
+        return f"tmp/{self.dag.name}/{task.name}/"
+
+    def _spark_artifacts(self, task: TaskNode, account: str) -> iam.ArtifactAccess:
+        shared = self.program_artifacts
         return iam.ArtifactAccess(
-            bucket=self._artifacts_name(),
-            read_keys=(self.bundle_key, self.runtime_key, self.entry_key),
-            scratch_prefix=f"tmp/{self.dag.name}/{task.name}/",
+            bucket=shared.bucket_name(account),
+            read_keys=(self.bundle_key, shared.runtime_key, shared.entry_key),
+            scratch_prefix=self._scratch_prefix(task),
         )
+
+    def _glue_arguments(self, task: TaskNode, log_group_name: str) -> pulumi.Output[dict[str, str]]:
+        shared = self.program_artifacts
+
+        def arguments(account: str) -> dict[str, str]:
+            return {
+                "--job-language": "python",
+                "--additional-python-modules": ",".join(packaging.pinned_requirements()),
+                "--extra-py-files": self._py_files(account),
+                "--TempDir": shared.s3(account, self._scratch_prefix(task)),
+                "--enable-continuous-cloudwatch-log": "true",
+                "--continuous-log-logGroup": log_group_name,
+                "--GLACIER_PIPELINE": self.dag.name,
+                # Changes only when this task's code does, so only this job is updated.
+                "--glacier-code-fingerprint": self._fingerprint(task),
+            }
+
+        return self.account.apply(arguments)
+
+    def _py_files(self, account: str) -> str:
+        shared = self.program_artifacts
+        return f"{shared.s3(account, self.bundle_key)},{shared.s3(account, shared.runtime_key)}"
 
     def _glue_job(self, task: TaskNode, config: SparkConfig) -> aws.glue.Job:
         job_name = naming.glue_job_name(self.dag.name, task.name)
@@ -94,8 +123,7 @@ class ComputeLayer(ArtifactsLayer):
         log_group = self._log_group(task.name, log_group_name)
         # Glue also writes a job's stdout/stderr to its two fixed groups.
         log_groups = [log_group_name, "/aws-glue/jobs/output", "/aws-glue/jobs/error"]
-        access = self._spark_artifacts(task)
-        role, policy = self._task_role(task, "glue.amazonaws.com", log_groups, access)
+        role, policy = self._task_role(task, "glue.amazonaws.com", log_groups, spark=True)
         return aws.glue.Job(
             self._child(task.name, "job"),
             name=job_name,
@@ -106,22 +134,14 @@ class ComputeLayer(ArtifactsLayer):
             timeout=config.timeout_minutes,
             max_retries=0,  # retries belong to the state machine, which sees every attempt
             command=aws.glue.JobCommandArgs(
-                name="glueetl", script_location=self._s3(self.entry_key), python_version="3"
+                name="glueetl",
+                script_location=self._s3(self.program_artifacts.entry_key),
+                python_version="3",
             ),
-            default_arguments={
-                "--job-language": "python",
-                "--additional-python-modules": ",".join(packaging.pinned_requirements()),
-                "--extra-py-files": f"{self._s3(self.bundle_key)},{self._s3(self.runtime_key)}",
-                "--TempDir": self._s3(access.scratch_prefix or ""),
-                "--enable-continuous-cloudwatch-log": "true",
-                "--continuous-log-logGroup": log_group_name,
-                "--GLACIER_PIPELINE": self.dag.name,
-                # Changes only when this task's code does, so only this job is updated.
-                "--glacier-code-fingerprint": self._fingerprint(task),
-            },
+            default_arguments=self._glue_arguments(task, log_group_name),
             region=self.region,
             tags=self.tags,
-            opts=self._opts(self.bundle_object, log_group, policy, *self.spark_objects),
+            opts=self._opts(self.bundle_object, log_group, policy, *self.program_artifacts.spark_objects),
         )
 
     def _emr_application(
@@ -130,9 +150,7 @@ class ComputeLayer(ArtifactsLayer):
         app_name = naming.emr_application_name(self.dag.name, task.name)
         log_group_name = naming.emr_log_group(app_name)
         log_group = self._log_group(task.name, log_group_name)
-        role, policy = self._task_role(
-            task, "emr-serverless.amazonaws.com", [log_group_name], self._spark_artifacts(task)
-        )
+        role, policy = self._task_role(task, "emr-serverless.amazonaws.com", [log_group_name], spark=True)
         size = WORKER_SIZES[config.worker_type]
         nodes = config.workers + 1  # the workers and the driver
         app = aws.emrserverless.Application(
@@ -154,10 +172,10 @@ class ComputeLayer(ArtifactsLayer):
             ),
             region=self.region,
             tags={**self.tags, "glacier:code-fingerprint": self._fingerprint(task)[:32]},
-            opts=self._opts(log_group, policy, *self.spark_objects),
+            opts=self._opts(log_group, policy, *self.program_artifacts.spark_objects),
         )
         return app, role
 
-    def _emr_submit_parameters(self, config: SparkConfig) -> str:
-        py_files = f"{self._s3(self.bundle_key)},{self._s3(self.runtime_key)}"
+    def _emr_submit_parameters(self, account: str, config: SparkConfig) -> str:
+        py_files = self._py_files(account)
         return f"--conf spark.submit.pyFiles={py_files} --conf spark.executor.instances={config.workers}"

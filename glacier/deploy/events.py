@@ -90,10 +90,6 @@ def arrival_role_name(pipeline: str) -> str:
     return naming.physical(pipeline, "arrival", "role", limit=naming.ROLE_NAME_MAX)
 
 
-def schedule_name(pipeline: str) -> str:
-    return naming.physical(pipeline, "schedule", limit=64)
-
-
 def alert_topic_name(stack: str) -> str:
     return naming.physical("glacier", stack, "alerts", limit=TOPIC_NAME_MAX)
 

@@ -19,6 +19,8 @@ STATE_NAME_MAX = 80
 GLUE_JOB_NAME_MAX = 255
 EMR_APPLICATION_NAME_MAX = 64
 BUCKET_NAME_MAX = 63
+LAYER_NAME_MAX = 140
+SCHEDULE_NAME_MAX = 64
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _BUCKET_UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -98,14 +100,6 @@ def state_name(task: str) -> str:
     return fit(task, STATE_NAME_MAX)
 
 
-def artifacts_bucket_name(pipeline: str, prefix: str | None = None) -> str:
-    """The artifacts bucket (code bundle, layer, entry script) of one pipeline."""
-    parts = [p for p in (prefix, pipeline, "artifacts") if p]
-    slug = "-".join(_BUCKET_UNSAFE.sub("-", p.lower()).strip("-") for p in parts)
-    slug = re.sub(r"-{2,}", "-", slug)
-    return fit(slug, BUCKET_NAME_MAX)
-
-
 def partition_for(region: str) -> str:
     """The region's partition (``aws``, ``aws-cn``, ``aws-us-gov`` ...), from botocore's data."""
     from glacier.io.s3 import aws_partition
@@ -132,3 +126,37 @@ def service_principal(service: str, region: str) -> str:
     if name in _PARTITIONAL_PRINCIPALS.get(partition, frozenset()):
         return f"{name}.{dns_suffix(region)}"
     return f"{name}.amazonaws.com"
+
+
+# -- program-level names (one per stack, account and region) ---------------------------------
+
+
+def _bucket_slug(*parts: str) -> str:
+    slug = "-".join(_BUCKET_UNSAFE.sub("-", p.lower()).strip("-") for p in parts if p)
+    return re.sub(r"-{2,}", "-", slug).strip("-")
+
+
+def artifacts_bucket_name(
+    project: str, stack: str, account: str, region: str, prefix: str | None = None
+) -> str:
+    """The program's artifacts bucket (code bundles, layers, Spark runtime files) in one
+    region. S3 names are global: the project, stack, account and region in it keep two
+    stacks, two accounts or two regions apart. A long head is cut and hashed; the
+    account and region stay readable at the end."""
+    tail = f"artifacts-{account}-{region}"
+    head = _bucket_slug(prefix or "", project, stack)
+    room = BUCKET_NAME_MAX - len(tail) - 1
+    if len(head) > room:
+        digest = short_hash(f"{head}|{tail}")
+        head = f"{head[: room - len(digest) - 1].rstrip('-')}-{digest}"
+    return f"{head}-{tail}" if head else tail
+
+
+def layer_name(project: str, stack: str, architecture: str, python_version: str) -> str:
+    """The program's Lambda layer for one architecture and Python version."""
+    python = "py" + python_version.replace(".", "")
+    return physical(project, stack, "glacier-runtime", architecture, python, limit=LAYER_NAME_MAX)
+
+
+def schedule_name(pipeline: str) -> str:
+    return physical(pipeline, "schedule", limit=SCHEDULE_NAME_MAX)

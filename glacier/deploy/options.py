@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from glacier.config import AwsConfig
 from glacier.dag.model import PipelineDAG
+from glacier.deploy.timeouts import check_timeouts
 from glacier.errors import DeploymentError
 
 DEFAULT_REGION = "us-east-1"
@@ -21,6 +22,8 @@ class DeployOptions:
     artifacts_prefix: str | None = None  # prefix for artifacts bucket names (global namespace)
     build_layer: bool = True  # False: name the layer by its key without building it (plan)
     log_retention_days: int = 30
+    retain_data_buckets: bool = True  # data buckets stay in the account on pulumi destroy
+    artifacts_noncurrent_days: int = 7  # old versions of code bundles and layer zips
     schedule: str | None = None  # an EventBridge Scheduler expression, e.g. "rate(1 day)"
     alerts: bool | None = None  # failure alerts; None: on when a pipeline runs unattended
     alert_email: str | None = None  # subscribed to the alert topic
@@ -41,7 +44,9 @@ def deploy_tags(dag: PipelineDAG, options: DeployOptions) -> dict[str, str]:
 
 def check_cloud_runnable(dag: PipelineDAG) -> None:
     """The cloud runs every task through the Polars core (Lambda, or Polars on a Glue / EMR
-    job's driver); a task written against the pyspark API runs only on local Spark."""
+    job's driver); a task written against the pyspark API runs only on local Spark. A task
+    may not wait longer than its function can run (``glacier.deploy.timeouts``)."""
+    check_timeouts(dag)
     for task in dag.tasks:
         if task.dataframe_api == "pyspark":
             raise DeploymentError(

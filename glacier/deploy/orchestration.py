@@ -24,7 +24,7 @@ class OrchestrationLayer(ComputeLayer):
     def _orchestration(self, data_buckets: list[pulumi.Resource]) -> None:
         self.state_machine = self._state_machine(data_buckets)
 
-    def _targets(self, emr: EmrIds) -> dict[str, asl.Target]:
+    def _targets(self, account: str, emr: EmrIds) -> dict[str, asl.Target]:
         targets: dict[str, asl.Target] = {}
         for task in self.dag.tasks:
             config = task.executor.config
@@ -38,8 +38,8 @@ class OrchestrationLayer(ComputeLayer):
                 targets[task.name] = asl.EmrTarget(
                     application_id=app_id,
                     execution_role_arn=role_arn,
-                    entry_point=self._s3(self.entry_key),
-                    spark_submit_parameters=self._emr_submit_parameters(config),
+                    entry_point=self.program_artifacts.s3(account, self.program_artifacts.entry_key),
+                    spark_submit_parameters=self._emr_submit_parameters(account, config),
                 )
         return targets
 
@@ -56,13 +56,11 @@ class OrchestrationLayer(ComputeLayer):
 
         return pulumi.Output.all(self.account, *ids, *roles).apply(apply)
 
-    def _definition(self) -> pulumi.Input[str]:
-        if not self.emr_resources:
-            # Known at preview time: names are deterministic.
-            return asl.dumps(asl.build_definition(self.dag, self._targets({}), partition=self.partition))
+    def _definition(self) -> pulumi.Output[str]:
+        # Known at preview time unless the pipeline has EMR tasks: names are deterministic.
         return self._with_emr_ids(
-            lambda _, emr: asl.dumps(
-                asl.build_definition(self.dag, self._targets(emr), partition=self.partition)
+            lambda account, emr: asl.dumps(
+                asl.build_definition(self.dag, self._targets(account, emr), partition=self.partition)
             )
         )
 

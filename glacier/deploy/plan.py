@@ -1,9 +1,10 @@
 """``glacier plan``: the Pulumi program run offline under Pulumi's mocks.
 
 Every resource the program declares is recorded as the engine receives it: type token,
-logical name, parent and inputs (already resolved: the mocks run in update mode, so values
-computed from other resources are known). The mocks answer deterministically, so the same
-program gives the same plan, byte for byte.
+logical name, parent, inputs, and the options the engine acts on at deletion and ordering
+(``retainOnDelete``, the URNs it depends on). Inputs are already resolved: the mocks run in
+update mode, so values computed from other resources are known. The mocks answer deterministically,
+so the same program gives the same plan, byte for byte.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class Recorded:
     urn: str = ""
     # Earlier identities the resource answers to (see _alias).
     aliases: list[dict[str, str]] = field(default_factory=list)
+    # pulumi destroy (or dropping it from the program) leaves it in the account.
+    retain_on_delete: bool = False
+    depends_on: list[str] = field(default_factory=list)  # URNs
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.type, "name": self.name, "parent": self.parent, "inputs": self.inputs}
@@ -144,6 +148,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom=bool(request.custom),
                     urn=response.urn,
                     aliases=[_alias(a) for a in request.aliases],
+                    retain_on_delete=bool(request.retainOnDelete),
+                    depends_on=list(request.dependencies),
                 )
             )
         return response
@@ -237,7 +243,9 @@ def render_text(result: PlanResult) -> str:
     """One line per resource (type, name, parent) with its inputs indented below."""
     lines: list[str] = []
     for r in result.resources:
-        lines.append(f"+ {r.type}  {r.name}" + (f"  (parent: {r.parent})" if r.parent else ""))
+        notes = [f"parent: {r.parent}"] if r.parent else []
+        notes += ["retained on delete"] if r.retain_on_delete else []
+        lines.append(f"+ {r.type}  {r.name}" + (f"  ({', '.join(notes)})" if notes else ""))
         for key in sorted(r.inputs):
             value = r.inputs[key]
             shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)

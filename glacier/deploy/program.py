@@ -1,5 +1,5 @@
-"""The Pulumi program: deploy every pipeline of the named modules, one component each, and
-the managed data buckets they use, once.
+"""The Pulumi program: deploy every pipeline of the named modules, one component each, the
+managed data buckets they use, once, and the code artifacts (bucket, layers) once per region.
 
 ``pulumi_programs/__main__.py`` calls ``declare`` with the modules named in Pulumi config;
 ``glacier plan`` calls the same function under Pulumi's mocks. Both pass the loader that
@@ -24,6 +24,8 @@ from glacier.deploy.buckets import DATA_BUCKETS_NAME, DataBuckets, DataBucketsAr
 from glacier.deploy.catalog import DATA_CATALOG_NAME, CatalogDeclaration, DataCatalog
 from glacier.deploy.component import PipelineDeployment, PipelineDeploymentArgs, catalog_specs
 from glacier.deploy.options import DeployOptions, check_cloud_runnable, deploy_region, deploy_tags
+from glacier.deploy.program_artifacts import ProgramArtifacts, ProgramArtifactsArgs, artifacts_name
+from glacier.deploy.unique_names import check_unique_names
 from glacier.errors import DeploymentError, DiscoveryError
 
 
@@ -48,6 +50,8 @@ def read_config() -> ProgramConfig:
         artifacts_prefix=config.get("artifactsPrefix"),
         build_layer=config.get_bool("buildLayer") is not False,
         log_retention_days=config.get_int("logRetentionDays") or 30,
+        retain_data_buckets=config.get_bool("retainDataBuckets") is not False,
+        artifacts_noncurrent_days=config.get_int("artifactsNoncurrentDays") or 7,
         schedule=config.get("schedule"),
         alerts=config.get_bool("alerts"),
         alert_email=config.get("alertEmail"),
@@ -96,8 +100,13 @@ def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
         check_cloud_runnable(dag)
     if config.options.schedule:
         check_schedule_expression(config.options.schedule)
+    check_unique_names(dags, config.options)
     buckets = DataBucketsArgs.for_pipelines(dags, config.options, known=[p.dag for p in loaded])
     shared = DataBuckets(DATA_BUCKETS_NAME, buckets).buckets if buckets.buckets else {}
+    artifacts = {
+        args.region: ProgramArtifacts(artifacts_name(args.region), args)
+        for args in ProgramArtifactsArgs.for_pipelines(dags, config.options)
+    }
     catalog = _catalog(chosen, config.options)
     tables: dict[str, pulumi.Resource] = {}  # dataset id -> its one table, across components
     components = [
@@ -109,6 +118,7 @@ def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
                 data_buckets=shared,
                 catalog=catalog,
                 catalog_tables=tables,
+                artifacts=artifacts[deploy_region(p.dag, config.options)],
             ),
         )
         for p in chosen

@@ -50,7 +50,7 @@ class TriggerLayer(OrchestrationLayer):
         )
         return aws.scheduler.Schedule(
             self._child("schedule"),
-            name=events.schedule_name(self.dag.name),
+            name=naming.schedule_name(self.dag.name),
             schedule_expression=expression,
             schedule_expression_timezone=timezone,
             flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),

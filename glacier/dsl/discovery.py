@@ -19,7 +19,8 @@ from types import ModuleType
 from typing import Any
 
 from glacier.dag.contract import CompiledPipeline, PipelineModule
-from glacier.dag.model import DatasetNode, TaskNode, check_datasets_apart, stable_order
+from glacier.dag.model import DatasetNode, TaskNode, stable_order
+from glacier.dag.overlap import check_datasets_apart
 from glacier.dsl.bucket import Bucket, PendingTransform
 from glacier.dsl.compile import with_shared_schemas
 from glacier.dsl.names import slug

@@ -24,6 +24,7 @@ EXAMPLES = sorted(
 )
 COMPONENT = "glacier:aws:PipelineDeployment"
 DATA_BUCKETS = "glacier:aws:DataBuckets"
+ARTIFACTS = "glacier:aws:Artifacts"
 
 
 def plan(path: str, *, pipeline: str | None = None, options: DeployOptions | None = None) -> PlanResult:

@@ -94,7 +94,7 @@ def test_the_order_of_modules_does_not_move_a_shared_bucket(tmp_path: Path) -> N
     assert (a.urn, a.inputs) == (b.urn, b.inputs)
     assert a.inputs["tags"] == {"team": "data"}  # no pipeline's name: it belongs to neither
     assert a.inputs["region"] == "eu-west-1"
-    assert len(forward.by_type(BUCKET)) == 3  # shared-lake + one artifacts bucket each
+    assert len(forward.by_type(BUCKET)) == 2  # shared-lake + the program's artifacts bucket
     assert [r.name for r in forward.by_type(DATA_BUCKETS)] == ["data-buckets"]
 
 
@@ -112,7 +112,7 @@ def test_buckets_answer_to_their_names_in_stacks_made_by_earlier_versions() -> N
         assert [a["name"] for a in aliases] == [f"{p}-bucket-data-{setting}" for p in owners]
     # The alias parents are those components' URNs, as the engine names them.
     assert [a["parent"] for a in _renames(_bucket(result, "data"))] == [everything.get(p).urn for p in owners]
-    assert not _renames(result.get("join_step2-artifacts"))  # new resources carry no renames
+    assert not _renames(result.get("artifacts-us-east-1-bucket"))  # new resources carry no renames
 
 
 def test_a_component_refuses_a_managed_bucket_the_program_did_not_declare() -> None:

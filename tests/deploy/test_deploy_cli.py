@@ -39,7 +39,8 @@ def test_plan_text_lists_type_name_parent() -> None:
     assert (
         "+ aws:lambda/function:Function  sales_join-summarize-function  (parent: sales_join)" in result.stdout
     )
-    assert "29 resources" in result.stdout  # 28 + the program's DataBuckets component
+    # 28 + the DataBuckets and Artifacts components + a lifecycle rule set per bucket (data, artifacts)
+    assert "32 resources" in result.stdout
 
 
 def test_plan_selects_one_pipeline() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from deploy_helpers import (
+    ARTIFACTS,
     COMPONENT,
     CONFIGURED,
     DATA_BUCKETS,
@@ -33,6 +34,7 @@ BUCKET_KINDS = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
 )
 ALERTS = "glacier:aws:Alerts"
 ROLE_KINDS = ("aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy", "aws:cloudwatch/logGroup:LogGroup")
@@ -44,22 +46,22 @@ def expected_types(path: str) -> Counter[str]:
     declared: set[str] = set()
     tables: set[str] = set()  # datasets with a schema: one Glue table each, per program
     watched: set[str] = set()
+    layers: set[tuple[str, str]] = set()  # one per program per (architecture, Python)
+    spark = False
     for compiled in load_pipelines(REPO / path).pipelines:
         dag = compiled.dag
         expected[COMPONENT] += 1
         managed = {ds.bucket for ds in dag.datasets if ds.managed} - declared
         declared |= managed
         for kind in BUCKET_KINDS:
-            expected[kind] += len(managed) + 1  # + the artifacts bucket
+            expected[kind] += len(managed)
         expected["aws:s3/bucketObjectv2:BucketObjectv2"] += 1  # code bundle
         lambda_tasks = [t for t in dag.tasks if not isinstance(t.executor.config, SparkConfig)]
         glue_tasks = [t for t in dag.tasks if isinstance(t.executor.config, SparkConfig)]
-        if lambda_tasks:
-            expected["aws:s3/bucketObjectv2:BucketObjectv2"] += 1  # the layer's zip
-            expected["aws:lambda/layerVersion:LayerVersion"] += 1
-            expected["aws:lambda/function:Function"] += len(lambda_tasks)
+        layers |= {(t.executor.config.architecture, t.executor.config.python_version) for t in lambda_tasks}  # type: ignore[union-attr]
+        expected["aws:lambda/function:Function"] += len(lambda_tasks)
         if glue_tasks:
-            expected["aws:s3/bucketObjectv2:BucketObjectv2"] += 2  # runtime zip, entry script
+            spark = True
             expected["aws:glue/job:Job"] += len(glue_tasks)
         for kind in ROLE_KINDS:
             expected[kind] += len(dag.tasks) + 1  # + the state machine's
@@ -84,6 +86,11 @@ def expected_types(path: str) -> Counter[str]:
         expected["aws:cloudwatch/eventRule:EventRule"] += 1
         expected["aws:cloudwatch/eventTarget:EventTarget"] += 1
         expected["aws:cloudwatch/metricAlarm:MetricAlarm"] += len(load_pipelines(REPO / path).pipelines)
+    expected[ARTIFACTS] = 1  # the program's artifacts (all examples deploy to one region)
+    for kind in BUCKET_KINDS:
+        expected[kind] += 1  # the artifacts bucket
+    expected["aws:s3/bucketObjectv2:BucketObjectv2"] += len(layers) + (2 if spark else 0)  # + runtime, entry
+    expected["aws:lambda/layerVersion:LayerVersion"] += len(layers)
     return +expected
 
 
@@ -115,8 +122,8 @@ def test_resource_set_of_each_example(path: str) -> None:
 def test_every_child_is_parented_and_prefixed(path: str) -> None:
     result = example_plan(path)
     # The program-level components: its pipelines', its data buckets, (when a dataset has a
-    # schema) its Glue Data Catalog and (when a pipeline runs unattended) its alerts.
-    top = (COMPONENT, DATA_BUCKETS, "glacier:aws:DataCatalog", ALERTS)
+    # schema) its Glue Data Catalog (when a pipeline runs unattended) its alerts, and its artifacts.
+    top = (COMPONENT, DATA_BUCKETS, "glacier:aws:DataCatalog", ALERTS, ARTIFACTS)
     components = {r.name for r in result.resources if r.type in top}
     for r in result.resources:
         if r.type in top:
@@ -162,8 +169,18 @@ def test_component_registers_outputs_last(tmp_path: Path) -> None:
         result = plan_module.run_under_mocks(lambda: declare(config, load_pipelines))
     finally:
         plan_module._RecordingMonitor.RegisterResourceOutputs = original  # type: ignore[method-assign]
-    assert set(monitor_outputs) == {"join_step1", "join_step2", "summarize", "data-buckets"}
-    pipelines = {name: out for name, out in monitor_outputs.items() if name != "data-buckets"}
+    assert set(monitor_outputs) == {
+        "join_step1",
+        "join_step2",
+        "summarize",
+        "data-buckets",
+        "artifacts-us-east-1",
+    }
+    pipelines = {
+        name: out
+        for name, out in monitor_outputs.items()
+        if name not in ("data-buckets", "artifacts-us-east-1")
+    }
     assert pipelines == result.outputs
     assert monitor_outputs["data-buckets"] == {"buckets": {"data": "data"}}
 
@@ -178,9 +195,7 @@ def test_plan_is_deterministic() -> None:
 def test_shared_bucket_declared_once_and_pipelines_do_not_collide() -> None:
     result = example_plan("examples/seed_000/example3_join.py")
     buckets = [r.inputs["bucket"] for r in result.by_type("aws:s3/bucket:Bucket")]
-    assert sorted(buckets) == sorted(
-        ["data", "join-step1-artifacts", "join-step2-artifacts", "summarize-artifacts"]
-    )
+    assert sorted(buckets) == ["data", "glacier-plan-artifacts-123456789012-us-east-1"]
     physical: list[str] = []
     for kind in (
         "aws:lambda/function:Function",
@@ -227,7 +242,7 @@ def test_lambda_config_reaches_the_function(configured: PlanResult) -> None:
     assert fn["region"] == "eu-west-1"
     assert fn["role"].endswith(":role/configured-enrich-role")
     assert fn["s3Key"] == "code/configured/bundle.zip"
-    layer = configured.get("configured-layer-x86_64-py3.13").inputs
+    layer = configured.get("artifacts-eu-west-1-layer-x86_64-py3.13").inputs
     assert layer["compatibleArchitectures"] == ["x86_64"]
     assert "manylinux2014_x86_64" in layer["description"]
     assert fn["layers"] == [f"arn:aws:lambda:eu-west-1:123456789012:layer:{layer['layerName']}:1"]
@@ -242,10 +257,11 @@ def test_spark_config_reaches_the_glue_job(configured: PlanResult) -> None:
         30,
     )
     assert job["command"]["name"] == "glueetl"
-    assert job["command"]["scriptLocation"] == "s3://configured-spark-artifacts/glacier/glue_entry.py"
+    artifacts = "s3://glacier-plan-artifacts-123456789012-eu-west-1"
+    assert job["command"]["scriptLocation"] == f"{artifacts}/glacier/glue_entry.py"
     args = job["defaultArguments"]
     assert args["--additional-python-modules"].startswith("polars==")
-    assert "s3://configured-spark-artifacts/code/configured_spark/bundle.zip" in args["--extra-py-files"]
+    assert f"{artifacts}/code/configured_spark/bundle.zip" in args["--extra-py-files"]
 
 
 def test_emr_serverless_application_and_definition(configured: PlanResult) -> None:

@@ -69,7 +69,8 @@ def test_sales_example(tmp_path: Path, state_dir: Path) -> None:
     storage = LocalConfig(base_path=str(tmp_path))
     pipelines = list(load_pipelines(REPO / "examples/sales/pipelines.py").pipelines)
     derived = derive_pipelines(pipelines, declared_sources(pipelines, storage))
-    enriched = derived[0].schemas["sales-curated/orders_enriched.parquet"]
+    key = "sales-curated/orders_enriched.parquet"
+    enriched = next(result.schemas[key] for result in derived if key in result.schemas)
     assert not enriched.declared and enriched.columns["order_date"] == "Date"
     for compiled in pipelines:
         run_pipeline(compiled, storage=storage, state_dir=state_dir)

@@ -122,7 +122,9 @@ def test_failed_partition_leaves_others_and_is_the_only_rerun(
     with History(tmp_path / "state") as history:
         record = history.last_success("daily", "summarize", f"date={days[2]}")
         assert record is not None and record.partition == f"date={days[2]}"
-        assert history.last_success("daily", "summarize") is None  # no whole run was recorded
+        assert history.last_success("daily", "summarize", "date=2026-12-25") is None  # never run
+        rows = [history.last_success("daily", "summarize", f"date={d}") for d in days]
+        assert len({r.run_id for r in rows if r is not None}) == len(days)  # one run per partition
 
 
 @pytest.mark.parametrize(

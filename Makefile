@@ -9,7 +9,7 @@ DEMO_DIR := .demo
 REPORT_VENDOR := glacier/report/assets/vendor
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: demo test test-spark test-browser chromium vendor lint bench clean
+.PHONY: demo test test-slow test-spark test-browser chromium vendor lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ demo: $(STAMP) $(NPM_STAMP)
 
 test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m pytest -q
+
+# Tests over 10 s each (a real pseudo-terminal Ctrl-C of a Polars-heavy run, ...).
+test-slow: $(STAMP) $(NPM_STAMP)
+	$(PY) -m pytest -q -m slow
 
 $(VENV)/.spark: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,spark]'

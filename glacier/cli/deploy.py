@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal
 
 import typer
 
 from glacier.cli._common import echo, user_errors
+from glacier.errors import ConfigError
 
 
 class PlanFormat(StrEnum):
@@ -45,6 +47,11 @@ def init(
         from glacier.deploy.generate import init_project
         from glacier.dsl import load_pipelines
 
+        if Path(directory).exists() and not Path(directory).is_dir():
+            raise ConfigError(
+                f"Cannot create a project in '{directory}': it is a file.",
+                fix="pass a new or empty directory to `glacier init`.",
+            )
         project = init_project(directory, loader=load_pipelines, name=name, bucket=bucket)
         echo(f"Created {project}: {', '.join(project.files)}")
         echo(f"Next: cd {project.path} && glacier plan pipelines.py && pulumi up")

@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from glacier.cli._common import load, user_errors
-from glacier.errors import ExecutionError
+from glacier.errors import ExecutionError, GlacierError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -17,6 +22,7 @@ if TYPE_CHECKING:
     from glacier.config import StorageConfig
     from glacier.dag.contract import CompiledPipeline
     from glacier.runner.display import ProgressDisplay
+    from glacier.runner.interrupt import RunInterrupted
     from glacier.runner.result import RunResult
 
 
@@ -35,15 +41,38 @@ def run(
     ] = None,
     cloud: Annotated[bool, typer.Option("--cloud", help="Start the deployed state machine.")] = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --cloud: do not wait.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="On a task failure, print its full traceback.")
+    ] = False,
     partition: Annotated[
         list[str] | None,
         typer.Option("--partition", help="Run one partition only, e.g. --partition date=2026-11-30."),
     ] = None,
 ) -> None:
     """Run every pipeline in PATH in data order (or one with --pipeline)."""
+    from glacier.runner.interrupt import RunInterrupted
+
+    try:
+        _run(path, pipeline, quiet, s3, data_dir, state_dir, cloud, no_wait, verbose, partition)
+    except RunInterrupted as stopped:
+        _exit_interrupted(stopped)
+
+
+def _run(
+    path: str,
+    pipeline: str | None,
+    quiet: bool,
+    s3: bool,
+    data_dir: str | None,
+    state_dir: str | None,
+    cloud: bool,
+    no_wait: bool,
+    verbose: bool,
+    partition: list[str] | None = None,
+) -> None:
     # With --quiet nothing is printed, so rich (~20 ms to import) is not loaded at all.
     console = None if quiet else _console()
-    with user_errors():
+    with user_errors(), _tracebacks(verbose):
         _, pipelines = load(path, pipeline)
         chosen = None
         if partition:
@@ -53,6 +82,7 @@ def run(
         if cloud:
             from glacier.cloud import run_cloud
 
+            _check_cloud(pipelines)
             for compiled in pipelines:
                 outcome = run_cloud(compiled, wait=not no_wait, partition=chosen)
                 if console is not None:
@@ -69,16 +99,76 @@ def run(
             return
         from glacier.runner.display import ProgressDisplay, summary_table
 
-        with ProgressDisplay(console) as display:
-            for compiled in pipelines:
-                try:
-                    result = _run_local(compiled, storage, state_dir, display, partition=chosen)
-                except ExecutionError as exc:
-                    partial = getattr(exc, "result", None)
-                    if partial is not None:
-                        console.print(summary_table(partial))
-                    raise
-                console.print(summary_table(result))
+        results: list[RunResult] = []
+        try:
+            with ProgressDisplay(console) as display:
+                for compiled in pipelines:
+                    try:
+                        result = _run_local(compiled, storage, state_dir, display, partition=chosen)
+                    except ExecutionError as exc:
+                        partial = getattr(exc, "result", None)
+                        if partial is not None:
+                            results.append(partial)
+                            console.print(summary_table(partial))
+                        raise
+                    results.append(result)
+                    console.print(summary_table(result))
+        except ExecutionError:
+            _print_report_path(console, pipelines, results, state_dir)  # the failure is in it
+            raise
+        _print_report_path(console, pipelines, results, state_dir)
+
+
+def _print_report_path(
+    console: Console, pipelines: tuple[CompiledPipeline, ...], results: list[RunResult], state_dir: str | None
+) -> None:
+    """A run of more than a few tasks ends by naming its HTML report (not with --quiet)."""
+    from glacier.report import maybe_report_path
+
+    try:
+        path = maybe_report_path(pipelines, results, state_dir=state_dir) if results else None
+    except (GlacierError, OSError) as exc:  # the run's own outcome matters more than its report
+        console.print(f"(No report: {exc})")
+        return
+    if path is not None:
+        console.print(f"Report: {path}")
+
+
+def _check_cloud(pipelines: tuple[CompiledPipeline, ...]) -> None:
+    from glacier.config import AwsConfig
+    from glacier.errors import ConfigError
+
+    for compiled in pipelines:
+        if not isinstance(compiled.dag.storage, AwsConfig):
+            raise ConfigError(
+                f"Pipeline '{compiled.dag.name}' keeps its data locally (LocalConfig); --cloud starts "
+                "a pipeline deployed to AWS.",
+                fix="run it without --cloud, or give its Provider an AwsConfig(region=...) and deploy it.",
+            )
+
+
+@contextmanager
+def _tracebacks(verbose: bool) -> Iterator[None]:
+    """With --verbose, a failed task's full traceback goes to stderr before its one line."""
+    try:
+        yield
+    except ExecutionError as exc:
+        partial = getattr(exc, "result", None)
+        failed = partial.failed_task if partial is not None else None
+        if verbose and failed is not None and failed.traceback:
+            typer.echo(failed.traceback.rstrip(), err=True)
+        raise
+
+
+def _exit_interrupted(stopped: RunInterrupted) -> None:
+    """Print the one line and exit 130 (143 for SIGTERM). History is already recorded; a
+    task thread busy in pure Python cannot be stopped, so then the process ends at once."""
+    typer.echo(stopped.message, err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        os._exit(stopped.exit_code)
+    raise typer.Exit(code=stopped.exit_code)
 
 
 def _console() -> Console:

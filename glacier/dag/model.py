@@ -92,6 +92,8 @@ class TaskDefinition(_Frozen):
     timeout: float | None = Field(default=None, gt=0)
     cache: bool = False
     config: dict[str, JsonValue] = Field(default_factory=dict)
+    # Exceptions (qualified class names) to retry; empty: any error except deterministic ones.
+    retry_on: tuple[str, ...] = ()
     code_ref: str  # "module:qualname"
     code_hash: str  # sha256 of the function's source
     dataframe_api: DataFrameApi = "polars"

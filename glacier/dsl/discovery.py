@@ -70,7 +70,10 @@ def _load_file(path: Path) -> tuple[ModuleType, Path]:
     # Execute the file afresh each time (it may have changed) under its importable name, so
     # that code references ("module:qualname") resolve the same way in the cloud runtime.
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise DiscoveryError(
+            f"'{path}' is not a Python file.", fix="pass the path of a .py file that defines pipelines."
+        )
     module = importlib.util.module_from_spec(spec)
     previous = sys.modules.get(name)
     sys.modules[name] = module
@@ -84,6 +87,13 @@ def _load_file(path: Path) -> tuple[ModuleType, Path]:
         raise DiscoveryError(
             f"Pipeline file '{path}' has a syntax error at line {exc.lineno}: {exc.msg}.",
             fix="correct the syntax and try again.",
+        ) from None
+    except SystemExit as exc:
+        _restore(name, previous)
+        raise DiscoveryError(
+            f"Pipeline file '{path}' called sys.exit({exc.code!r}) while being imported.",
+            fix='keep script code under `if __name__ == "__main__":` so importing the file only '
+            "defines pipelines.",
         ) from None
     except Exception as exc:
         _restore(name, previous)
@@ -124,6 +134,8 @@ Definition = Bucket | Pipeline
 
 def find_pipelines(module: ModuleType) -> tuple[CompiledPipeline, ...]:
     candidates = _candidates(module)
+    if not candidates:
+        _refuse_stepless(module)
     # Each candidate's steps, collected once. A pipeline left pending fails here, even if a
     # longer chain would otherwise make it redundant.
     entries = [(name, value, frozenset(step.key for step in value.steps())) for name, value in candidates]
@@ -226,6 +238,18 @@ def _consider(
     if isinstance(value, Bucket | Pipeline) and value.defines_pipeline and id(value) not in seen:
         seen.add(id(value))
         found.append((value.declared_name or name or _default_name(value), value))
+
+
+def _refuse_stepless(module: ModuleType) -> None:
+    """A module whose only pipelines have sources but no steps: name them."""
+    stepless = sorted(
+        {v.declared_name for v in vars(module).values() if isinstance(v, Pipeline) and v.declared_name}
+    )
+    if stepless:
+        raise DefinitionError(
+            f"Pipeline {', '.join(map(repr, stepless))} in {module.__name__} has no steps.",
+            fix="add at least one step: .transform(task).to(bucket).",
+        )
 
 
 def _default_name(value: Definition) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, overload
 
@@ -45,6 +46,7 @@ class ExecutionResource:
         timeout: float | None = None,
         retries: int = 0,
         cache: bool = False,
+        retry_on: tuple[builtins.type[BaseException], ...] = (),
         **config: Any,
     ) -> Callable[[Callable[..., Any]], Task]: ...
 
@@ -57,6 +59,7 @@ class ExecutionResource:
         timeout: float | None = None,
         retries: int = 0,
         cache: bool = False,
+        retry_on: tuple[builtins.type[BaseException], ...] = (),
         **config: Any,
     ) -> Task | Callable[[Callable[..., Any]], Task]:
         """Decorator: ``@executor.task``, ``@executor.task()`` or ``@executor.task(name=..., ...)``."""
@@ -70,6 +73,7 @@ class ExecutionResource:
                 retries=retries,
                 cache=cache,
                 config=config,
+                retry_on=retry_on,
             )
 
         return decorator if func is None else decorator(func)

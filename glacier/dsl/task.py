@@ -54,6 +54,7 @@ class Task:
         retries: int = 0,
         cache: bool = False,
         config: dict[str, Any] | None = None,
+        retry_on: tuple[type[BaseException], ...] = (),
     ) -> None:
         if isinstance(func, Task):
             func = func.func
@@ -70,6 +71,7 @@ class Task:
         self.retries = retries
         self.cache = cache
         self.config = dict(config or {})
+        self.retry_on = _exception_names(name, retry_on)
         # The parameters decide how sources bind (at .transform()), so they are read now;
         # a bad parameter list is the decorator's error, as for a bad option.
         self.required_params, self.optional_params = _parameters(name, inspect.signature(func))
@@ -100,12 +102,24 @@ class Task:
             timeout=self.timeout,
             cache=self.cache,
             config=self.config,
+            retry_on=self.retry_on,
             code_ref=f"{self.func.__module__}:{self.func.__qualname__}",
             code_hash=source_hash(self.func),
             dataframe_api=_dataframe_api(self.func),
             required_params=self.required_params,
             optional_params=self.optional_params,
         )
+
+
+def _exception_names(name: str, retry_on: Any) -> tuple[str, ...]:
+    """``retry_on`` as DAG data: the qualified names of the exception classes."""
+    classes = retry_on if isinstance(retry_on, tuple) else (retry_on,)
+    if not all(isinstance(c, type) and issubclass(c, BaseException) for c in classes):
+        raise DefinitionError(
+            f"Task '{name}' has retry_on={retry_on!r}.",
+            fix="pass a tuple of exception classes, e.g. retry_on=(TimeoutError, OSError).",
+        )
+    return tuple(f"{c.__module__}.{c.__qualname__}" for c in classes)
 
 
 def _check_options(name: Any, retries: Any, timeout: Any, cache: Any, config: dict[str, Any]) -> None:

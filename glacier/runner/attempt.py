@@ -1,5 +1,5 @@
 """One attempt at a task: the Polars core (or local Spark for a pyspark-typed task), under
-the task's timeout when it has one."""
+the task's timeout when it has one, cancellable through its ``CancelToken``."""
 
 from __future__ import annotations
 
@@ -9,17 +9,38 @@ from typing import Any
 
 from glacier.dag.model import TaskNode
 from glacier.errors import TaskTimeoutError
-from glacier.io import CancelToken, StorageOptions
+from glacier.io import CancelToken, StorageOptions, WriteCancelled
 from glacier.runtime import core
 from glacier.runtime.event import TaskEvent, TaskResult
 
+_WAIT_SLICE = 0.05  # how often a timed attempt's waiter looks at its token
+
+
+class AttemptTimedOut(TaskTimeoutError):
+    """A timeout; ``stopped`` says whether the attempt's work stopped once cancelled (only
+    then may it be retried: a retry must never overlap the attempt it replaces)."""
+
+    def __init__(self, message: str, *, task: str, fix: str, stopped: bool) -> None:
+        super().__init__(message, task=task, fix=fix)
+        self.stopped = stopped
+
+
+def stop_grace(timeout: float) -> float:
+    """How long a timed-out attempt may take to stop after its cancel."""
+    return max(1.0, min(timeout, 10.0))
+
 
 def attempt(
-    task: TaskNode, event: TaskEvent, func: Callable[..., Any], options: StorageOptions | None
+    task: TaskNode,
+    event: TaskEvent,
+    func: Callable[..., Any],
+    options: StorageOptions | None,
+    cancel: CancelToken,
 ) -> TaskResult:
-    """Run the task once; raises what it raised, or TaskTimeoutError past its timeout."""
+    """Run the task once; raises what it raised, ``WriteCancelled`` when the token was
+    cancelled, or ``AttemptTimedOut`` past its timeout."""
 
-    def execute(cancel: CancelToken | None) -> TaskResult:
+    def execute() -> TaskResult:
         if task.dataframe_api == "pyspark":
             from glacier.runner.spark import execute_spark_task
 
@@ -27,33 +48,46 @@ def attempt(
         return core.execute_task(event, func, options, cancel=cancel)
 
     if task.timeout is None:
-        return execute(None)
-    return _with_timeout(task, execute)
+        return execute()
+    return _with_timeout(task, task.timeout, execute, cancel)
 
 
-def _with_timeout(task: TaskNode, execute: Callable[[CancelToken | None], TaskResult]) -> TaskResult:
-    # A thread cannot be killed: the attempt runs in a daemon thread; past the timeout we
-    # stop waiting and cancel its write, so nothing it computes is ever published.
-    assert task.timeout is not None
-    cancel = CancelToken()
+def _with_timeout(
+    task: TaskNode, timeout: float, execute: Callable[[], TaskResult], cancel: CancelToken
+) -> TaskResult:
+    # A thread cannot be killed (nor a Polars query, see glacier.runner.interrupt): the
+    # attempt runs in a daemon thread. Past the timeout its token is cancelled (nothing it
+    # computes is published) and we wait a grace period for it to return; only an attempt
+    # that returned may be retried.
     box: dict[str, Any] = {}
     finished = threading.Event()
 
     def target() -> None:
         try:
-            box["result"] = execute(cancel)
+            box["result"] = execute()
         except BaseException as exc:
             box["error"] = exc
         finally:
             finished.set()
 
     threading.Thread(target=target, name=f"glacier-task-{task.name}", daemon=True).start()
-    if not finished.wait(task.timeout):
+    waited = 0.0
+    while not finished.wait(_WAIT_SLICE):
+        waited += _WAIT_SLICE
+        if waited >= timeout or cancel.cancelled:
+            break
+    if not finished.is_set():
+        timed_out = not cancel.cancelled
         cancel.cancel()
-        raise TaskTimeoutError(
-            f"Task '{task.name}' timed out after {task.timeout:g} s.",
+        stopped = finished.wait(stop_grace(timeout))
+        if not timed_out:
+            raise WriteCancelled
+        raise AttemptTimedOut(
+            f"Task '{task.name}' timed out after {timeout:g} s"
+            + ("." if stopped else " and its work could not be stopped, so it was not retried."),
             task=task.name,
             fix=f"raise timeout= on '{task.name}' or make it faster.",
+            stopped=stopped,
         )
     if "error" in box:
         raise box["error"]

@@ -14,7 +14,14 @@ from rich.text import Text
 
 from glacier.runner.result import RunResult, TaskRun
 
-_STYLE = {"succeeded": "green", "cached": "cyan", "failed": "bold red", "skipped": "yellow"}
+_STYLE = {
+    "succeeded": "green",
+    "cached": "cyan",
+    "failed": "bold red",
+    "skipped": "yellow",
+    "interrupted": "bold yellow",
+    "cancelled": "yellow",
+}
 
 
 class ProgressDisplay:

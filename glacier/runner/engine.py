@@ -6,7 +6,11 @@ The scheduling loop: ``Frontier`` says which tasks may start, a thread pool runs
 (``glacier.runner.task``), and each completion comes back through one queue, so a run
 costs time linear in its tasks and edges. A failing task stops only what is downstream of
 it; tasks already running, and independent branches, finish. The run then raises
-``ExecutionError`` naming the task.
+``ExecutionError`` naming the task (its ``__cause__`` is the task's own exception).
+
+Ctrl-C or SIGTERM stops the run (``glacier.runner.interrupt``): running attempts are
+cancelled, nothing more starts, nothing unfinished is published, the run is recorded
+``interrupted`` with each task's state, and ``RunInterrupted`` is raised.
 """
 
 from __future__ import annotations
@@ -23,42 +27,74 @@ from glacier.dag.model import TaskNode
 from glacier.errors import ExecutionError
 from glacier.io import storage_options
 from glacier.io.content_id import ContentIds
+from glacier.io.leftovers import discard_own_staging
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
 from glacier.runner.history import History
+from glacier.runner.interrupt import STOP_GRACE, RunInterrupted, RunStop, interrupted_message, interrupts
 from glacier.runner.partitions import run_partition
 from glacier.runner.result import RunResult, TaskRun
-from glacier.runner.task import Reporter, RunContext, TaskExecution, skipped
+from glacier.runner.task import Reporter, RunContext, TaskExecution, skipped, task_record
 
 
 def _execute(context: RunContext, task: TaskNode) -> TaskRun:
     return TaskExecution(context, task).run()  # built on the worker: it times from here
 
 
-def _schedule(context: RunContext, max_workers: int) -> dict[str, TaskRun]:
-    """Run every task once its upstream tasks succeeded; returns each task's outcome."""
-    dag = context.dag
-    frontier = Frontier(dag)
-    outcomes: dict[str, TaskRun] = {}
-    completed: queue.SimpleQueue[Future[TaskRun]] = queue.SimpleQueue()
-    running = 0
-    with ThreadPoolExecutor(max_workers, thread_name_prefix=f"glacier-{dag.name}") as pool:
-        while True:
-            for name in frontier.ready():
-                future = pool.submit(_execute, context, dag.task(name))
-                future.add_done_callback(completed.put)
-                running += 1
-            if not running:
-                break
-            run = completed.get().result()
-            running -= 1
-            outcomes[run.name] = run
-            if run.status == "failed":
-                for name in frontier.failed(run.name):
-                    outcomes[name] = skipped(context, name)
-            else:
-                frontier.succeeded(run.name)
-    return outcomes
+_POLL = 0.05  # how often the loop looks for a stop request while tasks run
+
+
+class _Schedule:
+    """Run every task once its upstream tasks succeeded; on a stop request, cancel what
+    runs, start nothing more, and wait at most ``STOP_GRACE`` for the running tasks."""
+
+    def __init__(self, context: RunContext, max_workers: int) -> None:
+        self.context = context
+        self.frontier = Frontier(context.dag)
+        self.outcomes: dict[str, TaskRun] = {}
+        self.running: dict[str, Future[TaskRun]] = {}
+        # queue.Queue, not SimpleQueue: a signal arriving during SimpleQueue.get(timeout=)
+        # left it blocked for good (CPython 3.11), so the stop was never seen.
+        self.completed: queue.Queue[Future[TaskRun]] = queue.Queue()
+        self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"glacier-{context.dag.name}")
+
+    def run(self) -> dict[str, TaskRun]:
+        stop = self.context.stop
+        try:
+            deadline: float | None = None
+            while True:
+                if not stop.requested:
+                    self._start_ready()
+                if not self.running:
+                    break
+                if stop.requested and deadline is None:
+                    stop.stop()  # cancels every running attempt's work
+                    deadline = time.monotonic() + STOP_GRACE
+                if deadline is not None and time.monotonic() >= deadline:
+                    break  # tasks still running cannot be stopped: the run ends without them
+                try:
+                    future = self.completed.get(timeout=_POLL)
+                except queue.Empty:
+                    continue
+                self._completed(future.result())
+        finally:
+            self.pool.shutdown(wait=not stop.requested, cancel_futures=True)
+        return self.outcomes
+
+    def _start_ready(self) -> None:
+        for name in self.frontier.ready():
+            future = self.pool.submit(_execute, self.context, self.context.dag.task(name))
+            self.running[name] = future
+            future.add_done_callback(self.completed.put)
+
+    def _completed(self, run: TaskRun) -> None:
+        self.running.pop(run.name, None)
+        self.outcomes[run.name] = run
+        if run.status == "failed":
+            for name in self.frontier.failed(run.name):
+                self.outcomes[name] = skipped(self.context, name)
+        elif run.status != "interrupted":
+            self.frontier.succeeded(run.name)
 
 
 def run_pipeline(
@@ -81,10 +117,16 @@ def run_pipeline(
     checked = run_partition(dag, partition)
     resolved = resolve_storage(dag.storage, storage)
     history = History(state_dir)
+    stop = RunStop()
     try:
-        result = _run(compiled, resolved, history, max_workers, retry_delay, reporter, checked)
+        with interrupts(stop):
+            result = _run(compiled, resolved, history, max_workers, retry_delay, reporter, stop, checked)
     finally:
         history.close()
+    if result.status == "interrupted":
+        assert stop.signal is not None
+        stopped = [t.name for t in result.tasks.values() if t.status in ("interrupted", "cancelled")]
+        raise RunInterrupted(interrupted_message(dag.name, stopped), result, stop.signal)
     failed = result.failed_task
     if failed is not None and raise_on_failure:
         error = ExecutionError(
@@ -95,7 +137,7 @@ def run_pipeline(
             + ("; cached tasks will be skipped)." if any(t.cache for t in dag.tasks) else ")."),
         )
         error.result = result  # type: ignore[attr-defined]
-        raise error
+        raise error from failed.exception
     return result
 
 
@@ -106,6 +148,7 @@ def _run(
     max_workers: int | None,
     retry_delay: float,
     reporter: Reporter | None,
+    stop: RunStop,
     partition: dict[str, str] | None = None,
 ) -> RunResult:
     dag = compiled.dag
@@ -122,16 +165,44 @@ def _run(
         retry_delay=retry_delay,
         reporter=reporter,
         content_ids=ContentIds(history.state_dir, storage_options(storage)),
+        stop=stop,
         partition=partition,
     )
+    schedule = _Schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
     try:
-        outcomes = _schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
+        outcomes = schedule.run()
     finally:
         context.content_ids.close()
     result = RunResult(pipeline=dag.name, run_id=run_id, storage=label)
-    result.tasks = {t.name: outcomes[t.name] for t in dag.tasks}
     result.seconds = round(time.perf_counter() - started, 6)
+    if stop.requested:
+        for name in schedule.running:  # would not stop in time: the process ends without them
+            discard_own_staging(context.uri(dag.task(name).output))
+        result.tasks = {t.name: outcomes.get(t.name) or _stopped(t, schedule, context) for t in dag.tasks}
+        result.status = "interrupted"
+        records = [task_record(t, None, None, {}, {}) for t in result.tasks.values() if t.status in _STOPPED]
+        reason = stop.signal.name if stop.signal is not None else "a stop request"
+        history.finish_run(run_id, "interrupted", result.seconds, f"interrupted by {reason}", tasks=records)
+        return result
+    result.tasks = {t.name: outcomes[t.name] for t in dag.tasks}
     failed = result.failed_task
     result.status = "failed" if failed else "succeeded"
     history.finish_run(run_id, result.status, result.seconds, failed.error if failed else None)
     return result
+
+
+_STOPPED = ("interrupted", "cancelled")
+
+
+def _stopped(task: TaskNode, schedule: _Schedule, context: RunContext) -> TaskRun:
+    """The record of a task a stop caught running (``interrupted``) or before it started."""
+    now = time.time()
+    running = task.name in schedule.running
+    return TaskRun(
+        name=task.name,
+        status="interrupted" if running else "cancelled",
+        output=context.uri(task.output),
+        error="stopped while running" if running else "not started: the run was stopped",
+        started_at=now,
+        finished_at=now,
+    )

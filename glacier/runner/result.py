@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-TaskStatus = Literal["succeeded", "cached", "failed", "skipped"]
+# `interrupted`: it was running when the run was stopped; `cancelled`: it never started.
+TaskStatus = Literal["succeeded", "cached", "failed", "skipped", "interrupted", "cancelled"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class TaskRun:
     attempts: int = 0
     error: str | None = None
     fix: str | None = None  # the task's own fix, when its error came with one
+    traceback: str | None = None  # the full traceback of a failure
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
     started_at: float = 0.0  # time.time() when the task started (for overlap checks)
     finished_at: float = 0.0
 
@@ -32,7 +35,7 @@ class RunResult:
     pipeline: str
     run_id: str
     storage: str
-    status: Literal["succeeded", "failed"] = "succeeded"
+    status: Literal["succeeded", "failed", "interrupted"] = "succeeded"
     seconds: float = 0.0
     tasks: dict[str, TaskRun] = field(default_factory=dict)
 

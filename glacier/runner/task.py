@@ -16,11 +16,13 @@ from glacier.dag.model import PipelineDAG, TaskNode
 from glacier.dag.partitions import partition_label
 from glacier.errors import ExecutionError, GlacierError
 from glacier.formats import Format
-from glacier.io import StorageOptions, StoredDataset, dataset_uri, stat_uri
+from glacier.io import StorageOptions, StoredDataset, dataset_uri, scan_uri, stat_uri
 from glacier.io.content_id import ContentIds
-from glacier.runner.attempt import attempt
+from glacier.runner.attempt import AttemptTimedOut, attempt
 from glacier.runner.cache import cache_hit, cache_key, helpers_hash
+from glacier.runner.failure import retryable, root_cause, traceback_text, user_location
 from glacier.runner.history import History, TaskRecord
+from glacier.runner.interrupt import RunStop
 from glacier.runner.result import TaskRun, TaskStatus
 from glacier.runtime import core
 from glacier.runtime.event import TaskEvent, TaskResult
@@ -48,6 +50,7 @@ class RunContext:
     retry_delay: float
     reporter: Reporter | None
     content_ids: ContentIds
+    stop: RunStop
     partition: dict[str, str] | None = None  # the one partition this run processes
 
     def uri(self, dataset_id: str) -> str:
@@ -69,6 +72,8 @@ class RunContext:
 
     def finished(self, run: TaskRun, record: TaskRecord) -> TaskRun:
         record = dataclasses.replace(record, partition=partition_label(self.partition))
+        if run.status == "interrupted":  # the engine records it with the interrupted run
+            return run
         self.history.record_task(self.run_id, self.dag.name, record)
         if self.reporter:
             self.reporter.task_finished(self.dag.name, run)
@@ -88,6 +93,7 @@ class TaskExecution:
         self.fingerprints: dict[str, str] = {}
         self.attempts = 0
         self.key: str | None = None
+        self.func: Callable[..., Any] | None = None
 
     def run(self) -> TaskRun:
         context, task = self.context, self.task
@@ -95,7 +101,7 @@ class TaskExecution:
             context.reporter.task_started(context.dag.name, task.name)
         try:
             self._stat_inputs()
-            func = context.function(task)
+            func = self.func = context.function(task)
             reach = helpers_hash(func, task.name) if task.cache else ""
             self.key = None if reach is None else cache_key(task, self.event, self.fingerprints, reach)
             if task.cache and self.key is not None:
@@ -113,6 +119,8 @@ class TaskExecution:
             fingerprint = context.identity(task, output.uri, output.format, stored) if stored else None
             return self._finish(run, fingerprint)
         except Exception as exc:
+            if context.stop.stopped:
+                return self._task_run("interrupted", attempts=self.attempts, error="interrupted")
             return self._finish(self._failed(exc), None)
 
     def _stat_inputs(self) -> None:
@@ -127,31 +135,69 @@ class TaskExecution:
                     task=self.task.name,
                     fix="create the source data there, or run the pipeline that writes it first.",
                 )
+            if location.format is Format.PARQUET_DIR and stored.files == 0:
+                raise ExecutionError(
+                    f"Task '{self.task.name}' input '{param}' ({location.uri}) is an empty directory.",
+                    task=self.task.name,
+                    fix=f"put the data of dataset '{dataset_id}' in it, or run the pipeline that writes it.",
+                )
+            self._check_readable(param, location.uri, location.format)
             self.input_bytes[dataset_id] = stored.bytes
             self.fingerprints[dataset_id] = self.context.identity(
                 self.task, location.uri, location.format, stored
             )
+
+    def _check_readable(self, param: str, uri: str, fmt: Format) -> None:
+        """Read the input's schema (a parquet footer, a CSV header), so a corrupt or
+        unreadable input is named as the input, not found later while writing the output."""
+        try:
+            scan_uri(uri, fmt, self.context.options).collect_schema()
+        except Exception as exc:
+            raise ExecutionError(
+                f"Task '{self.task.name}': input '{param}' ({uri}) could not be read: {core.one_line(exc)}",
+                task=self.task.name,
+                fix=f"replace '{uri}' with a valid {fmt.value} dataset, or run the pipeline that writes it.",
+            ) from exc
 
     def _attempts(self, func: Callable[..., Any]) -> TaskResult:
         """Attempt until success or ``retries`` are spent, backing off exponentially."""
         context, task = self.context, self.task
         while True:
             self.attempts += 1
+            token = context.stop.token()
             try:
-                return attempt(task, self.event, func, context.options)
+                return attempt(task, self.event, func, context.options, token)
             except Exception as exc:
-                if self.attempts > task.retries:
+                if self.attempts > task.retries or not retryable(task, exc) or context.stop.stopped:
                     raise
+                if isinstance(exc, AttemptTimedOut) and not exc.stopped:
+                    raise  # it still runs: a retry would overlap it
                 if context.reporter:
                     context.reporter.task_retrying(context.dag.name, task.name, self.attempts, str(exc))
                 time.sleep(context.retry_delay * 2 ** (self.attempts - 1))
+            finally:
+                context.stop.release(token)
 
     def _failed(self, exc: Exception) -> TaskRun:
         message = exc.problem if isinstance(exc, GlacierError) else core.one_line(exc)
+        where = (
+            user_location(exc, self.func)
+            if root_cause(exc) is not exc or not isinstance(exc, GlacierError)
+            else None
+        )
+        if where is not None:
+            message = f"{message} (at {where})"
         if self.attempts > 1:
             message = f"{message} (after {self.attempts} attempts)"
         fix = exc.fix if isinstance(exc, GlacierError) else None
-        return self._task_run("failed", attempts=self.attempts, error=message, fix=fix)
+        return self._task_run(
+            "failed",
+            attempts=self.attempts,
+            error=message,
+            fix=fix,
+            traceback=traceback_text(exc),
+            exception=exc,
+        )
 
     def _task_run(self, status: TaskStatus, **figures: Any) -> TaskRun:
         return TaskRun(
@@ -206,4 +252,6 @@ def task_record(
         output_fingerprint=output_fingerprint,
         input_fingerprints=fingerprints,
         error=run.error,
+        traceback=run.traceback,
+        fix=run.fix,
     )

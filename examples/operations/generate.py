@@ -3,7 +3,8 @@
     python examples/operations/generate.py DIR
 
 writes DIR/ops-landing/events/part-<n>.parquet (the layout ``glacier run --data-dir DIR``
-reads)."""
+reads); ``--partitioned`` writes 30 days of clicks, DIR/ops-lake/clicks/date=<day>/ (for
+``partitioned.py``)."""
 
 from __future__ import annotations
 
@@ -29,5 +30,21 @@ def generate(root: Path, files: int = 3, rows: int = 200) -> Path:
     return folder
 
 
+def generate_clicks(root: Path, days: int = 30, rows: int = 100) -> Path:
+    """One hive partition per day of November 2026 (the key lives in the path only)."""
+    folder = root / "ops-lake" / "clicks"
+    for day in range(1, days + 1):
+        partition = folder / f"date=2026-11-{day:02d}"
+        partition.mkdir(parents=True, exist_ok=True)
+        pl.DataFrame(
+            {
+                "user_id": [(i * day) % 23 for i in range(rows + day)],
+                "kind": [KINDS[(i + day) % 3] for i in range(rows + day)],
+            }
+        ).write_parquet(partition / "part-0.parquet")
+    return folder
+
+
 if __name__ == "__main__":
-    print(generate(Path(sys.argv[1] if len(sys.argv) > 1 else "data")))
+    target = Path(next((a for a in sys.argv[1:] if not a.startswith("--")), "data"))
+    print(generate_clicks(target) if "--partitioned" in sys.argv else generate(target))

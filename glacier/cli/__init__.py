@@ -17,7 +17,7 @@ app = typer.Typer(
 # Each module registers the commands it implements (add yours here when it works). They are
 # all imported at start-up, so each keeps typer-only imports at the top and imports its
 # implementation inside the command (see _common.py); `glacier run` pays for nothing else.
-_COMMAND_MODULES = ("graph", "cost", "deploy", "run", "runs", "schema", "report")
+_COMMAND_MODULES = ("graph", "cost", "deploy", "run", "runs", "schema", "report", "backfill")
 
 for _name in _COMMAND_MODULES:
     importlib.import_module(f"glacier.cli.{_name}").register(app)

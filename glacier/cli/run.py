@@ -44,12 +44,16 @@ def run(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="On a task failure, print its full traceback.")
     ] = False,
+    partition: Annotated[
+        list[str] | None,
+        typer.Option("--partition", help="Run one partition only, e.g. --partition date=2026-11-30."),
+    ] = None,
 ) -> None:
     """Run every pipeline in PATH in data order (or one with --pipeline)."""
     from glacier.runner.interrupt import RunInterrupted
 
     try:
-        _run(path, pipeline, quiet, s3, data_dir, state_dir, cloud, no_wait, verbose)
+        _run(path, pipeline, quiet, s3, data_dir, state_dir, cloud, no_wait, verbose, partition)
     except RunInterrupted as stopped:
         _exit_interrupted(stopped)
 
@@ -64,17 +68,23 @@ def _run(
     cloud: bool,
     no_wait: bool,
     verbose: bool,
+    partition: list[str] | None = None,
 ) -> None:
     # With --quiet nothing is printed, so rich (~20 ms to import) is not loaded at all.
     console = None if quiet else _console()
     with user_errors(), _tracebacks(verbose):
         _, pipelines = load(path, pipeline)
+        chosen = None
+        if partition:
+            from glacier.dag.partitions import parse_assignments
+
+            chosen = parse_assignments(partition)
         if cloud:
             from glacier.cloud import run_cloud
 
             _check_cloud(pipelines)
             for compiled in pipelines:
-                outcome = run_cloud(compiled, wait=not no_wait)
+                outcome = run_cloud(compiled, wait=not no_wait, partition=chosen)
                 if console is not None:
                     console.print(outcome)
             return
@@ -85,7 +95,7 @@ def _run(
             storage = LocalConfig(base_path=data_dir)
         if console is None:
             for compiled in pipelines:
-                _run_local(compiled, storage, state_dir)
+                _run_local(compiled, storage, state_dir, partition=chosen)
             return
         from glacier.runner.display import ProgressDisplay, summary_table
 
@@ -94,7 +104,7 @@ def _run(
             with ProgressDisplay(console) as display:
                 for compiled in pipelines:
                     try:
-                        result = _run_local(compiled, storage, state_dir, display)
+                        result = _run_local(compiled, storage, state_dir, display, partition=chosen)
                     except ExecutionError as exc:
                         partial = getattr(exc, "result", None)
                         if partial is not None:
@@ -172,10 +182,13 @@ def _run_local(
     storage: StorageConfig | str | None,
     state_dir: str | None,
     reporter: ProgressDisplay | None = None,
+    partition: dict[str, str] | None = None,
 ) -> RunResult:
     from glacier.runner import run_pipeline
 
-    return run_pipeline(compiled, storage=storage, state_dir=state_dir, reporter=reporter)
+    return run_pipeline(
+        compiled, storage=storage, state_dir=state_dir, reporter=reporter, partition=partition
+    )
 
 
 def history(

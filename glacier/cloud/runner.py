@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from glacier.config import AwsConfig
 from glacier.dag.contract import CompiledPipeline
 from glacier.dag.model import PipelineDAG
+from glacier.dag.partitions import check_run_partition
 from glacier.deploy.naming import state_machine_name
 from glacier.errors import DeploymentError, ExecutionError
 
@@ -65,18 +66,22 @@ def run_cloud(
     timeout: float | None = None,
     echo: Echo | None = print,
     client: Any = None,
+    partition: Mapping[str, str] | None = None,
 ) -> CloudRunResult | str:
     """Start one execution of the pipeline's state machine. ``wait=False`` returns the
     execution ARN at once; otherwise wait for it, printing each state as it starts and ends
     (``echo=None`` for silence), and return a ``CloudRunResult``. A failed execution raises
-    ``ExecutionError`` naming the failing state and its error."""
+    ``ExecutionError`` naming the failing state and its error. ``partition``: the one
+    partition this execution processes (checked here, passed as ``$.partition``)."""
     dag = pipeline.dag
+    checked = None if partition is None else check_run_partition(dag, dict(partition))
+    execution_input = json.dumps({"partition": checked} if checked else {})
     sfn = client or _client(dag, region=region, profile=profile, endpoint_url=endpoint_url)
     arn = state_machine_arn or find_state_machine(sfn, dag.name)
     name = execution_name or _execution_name()
     started = _call(
         dag.name,
-        lambda: sfn.start_execution(stateMachineArn=arn, name=name, input="{}"),
+        lambda: sfn.start_execution(stateMachineArn=arn, name=name, input=execution_input),
         f"start state machine {arn}",
     )
     execution_arn: str = started["executionArn"]

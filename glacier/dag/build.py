@@ -28,6 +28,7 @@ class DatasetRef:
     managed: bool = True
     # The user's declaration, if any. Not part of equality/hash: a ref is a location.
     schema: DatasetSchema | None = field(default=None, compare=False)
+    partition_by: tuple[str, ...] = ()  # hive partition keys of a directory dataset
 
     @cached_property
     def id(self) -> str:
@@ -132,6 +133,7 @@ def dataset_node(ref: DatasetRef) -> DatasetNode:
         path=ref.path,
         format=format_for_path(ref.path, bucket=ref.bucket),
         managed=ref.managed,
+        partition_by=ref.partition_by,
     )
     return with_schema(node, ref.schema)
 

@@ -55,6 +55,7 @@ class DatasetNode(_Frozen):
     columns: dict[str, str] | None = Field(default=None, alias="schema")
     schema_declared: bool = False
     schema_mode: SchemaMode = "freeze"
+    partition_by: tuple[str, ...] = ()  # hive partition keys (directory datasets only)
 
     def __hash__(self) -> int:
         # The schema is a dict (unhashable); equal nodes share their location fields.

@@ -220,12 +220,12 @@ class _Builder:
         target = self.targets[task.name]
         event = task_event(self.dag, task)
         if isinstance(target, LambdaTarget):
+            payload = {**event, "execution.$": "$$.Execution.Name"}
+            if any(ds.partition_by for ds in self.dag.datasets):
+                payload["partition.$"] = "$.partition"  # the execution's input names the partition
             return {
                 "Resource": self.integration("lambda:invoke"),
-                "Parameters": {
-                    "FunctionName": target.function_name,
-                    "Payload": {**event, "execution.$": "$$.Execution.Name"},
-                },
+                "Parameters": {"FunctionName": target.function_name, "Payload": payload},
                 "ResultSelector": {"task.$": "$.Payload.task", "output.$": "$.Payload.output"},
                 "ResultPath": "$.last",
             }

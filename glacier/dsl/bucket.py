@@ -47,6 +47,7 @@ class Bucket:
         managed: bool = True,
         step: TransformStep | None = None,
         schema: DatasetSchema | None = None,
+        partition_by: tuple[str, ...] = (),
     ) -> None:
         self.provider = provider
         self.bucket = bucket
@@ -54,6 +55,7 @@ class Bucket:
         self.config = dict(config or {})
         self.managed = managed
         self.schema = schema  # the declared schema (None: derived when compiled, if it can be)
+        self.partition_by = partition_by  # hive partition keys (a directory dataset)
         self._step = step
         self._given_lineage = tuple(lineage or ())
         self._metadata: dict[str, Any] = dict(metadata or {})  # the seeds' name/description
@@ -119,11 +121,18 @@ class Bucket:
             managed=self.managed,
             step=step,
             schema=self.schema,
+            partition_by=self.partition_by,
         )
 
     def _plain(self) -> Bucket:
         return Bucket(
-            self.provider, self.bucket, self.path, self.config, managed=self.managed, schema=self.schema
+            self.provider,
+            self.bucket,
+            self.path,
+            self.config,
+            managed=self.managed,
+            schema=self.schema,
+            partition_by=self.partition_by,
         )
 
     # -- chaining --------------------------------------------------------------------------
@@ -211,7 +220,13 @@ class Bucket:
     def compile_dataset(self) -> DatasetNode:
         """This location as a DAG dataset node (the same node a compiled pipeline holds)."""
         return dataset_node(
-            DatasetRef(bucket=self.bucket, path=self.path, managed=self.managed, schema=self.schema)
+            DatasetRef(
+                bucket=self.bucket,
+                path=self.path,
+                managed=self.managed,
+                schema=self.schema,
+                partition_by=self.partition_by,
+            )
         )
 
     def _require_lineage(self, verb: str) -> None:

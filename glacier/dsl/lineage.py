@@ -113,7 +113,13 @@ MultiSourceTransformStep = TransformStep
 
 
 def _ref(bucket: Dataset) -> DatasetRef:
-    return DatasetRef(bucket=bucket.bucket, path=bucket.path, managed=bucket.managed, schema=bucket.schema)
+    return DatasetRef(
+        bucket=bucket.bucket,
+        path=bucket.path,
+        managed=bucket.managed,
+        schema=bucket.schema,
+        partition_by=getattr(bucket, "partition_by", ()),
+    )
 
 
 class LineageView:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, overload
 
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig, StorageConfig
 from glacier.dag.build import normalize_location
 from glacier.dag.model import ExecutorKind, ExecutorSpec
+from glacier.dag.partitions import partition_keys
 from glacier.dag.schema import schema_from_declaration
 from glacier.dsl.bucket import Bucket
 from glacier.dsl.task import Task
@@ -139,12 +140,15 @@ class Provider:
         managed: bool = True,
         schema: Any = None,
         schema_mode: str = "freeze",
+        partition_by: Sequence[str] | None = None,
         **config: Any,
     ) -> Bucket:
         """A dataset at ``path`` inside ``bucket``. ``managed=False`` references an existing
         S3 bucket that Glacier will not create. ``schema=`` declares its columns (a dict of
         column -> Polars dtype, or a ``pl.Schema``); ``schema_mode='evolve'`` lets new columns
-        through where the default ``'freeze'`` is exact."""
+        through where the default ``'freeze'`` is exact. ``partition_by=["date"]`` declares a
+        hive-partitioned directory dataset (``path/date=.../``) that runs and backfills one
+        partition at a time."""
         ref = normalize_location(bucket, path)
         declared = (
             None if schema is None else schema_from_declaration(schema, dataset=ref.id, mode=schema_mode)
@@ -154,7 +158,10 @@ class Provider:
                 f"Dataset '{ref.id}' has schema_mode={schema_mode!r} but no schema=.",
                 fix="declare its columns with schema={...} too, or drop schema_mode=.",
             )
-        return Bucket(self, ref.bucket, ref.path, config=config, managed=managed, schema=declared)
+        keys = partition_keys(ref.id, ref.path, partition_by, declared)
+        return Bucket(
+            self, ref.bucket, ref.path, config=config, managed=managed, schema=declared, partition_by=keys
+        )
 
     def get_bucket_uri(self, bucket: str, path: str) -> str:
         if isinstance(self.config, LocalConfig):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from glacier.dag.model import TaskNode
+from glacier.dag.partitions import partition_label
 from glacier.formats import Format
 from glacier.io import StorageOptions, StoredDataset, stat_uri
 from glacier.runner.code_fingerprint import task_fingerprint
@@ -52,7 +53,7 @@ def cache_hit(
 ) -> TaskRecord | None:
     """The last successful run of ``task`` when it had this key and its output is intact
     (same content identity as when it was written)."""
-    last = history.last_success(pipeline, task.name)
+    last = history.last_success(pipeline, task.name, partition_label(event.partition))
     if last is None or last.cache_key != key:
         return None
     stored = stat_uri(event.output.uri, event.output.format, options)

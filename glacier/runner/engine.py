@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
 from glacier.runner.history import History
 from glacier.runner.interrupt import STOP_GRACE, RunInterrupted, RunStop, interrupted_message, interrupts
+from glacier.runner.partitions import run_partition
 from glacier.runner.result import RunResult, TaskRun
 from glacier.runner.task import Reporter, RunContext, TaskExecution, skipped, task_record
 
@@ -104,6 +106,7 @@ def run_pipeline(
     retry_delay: float = 1.0,
     reporter: Reporter | None = None,
     raise_on_failure: bool = True,
+    partition: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Run a compiled pipeline (its DAG, and its functions or their code references) here.
 
@@ -111,12 +114,13 @@ def run_pipeline(
     ``"s3"`` -> the pipeline's AwsConfig; a LocalConfig/AwsConfig -> that. Raises
     ``ExecutionError`` naming the failing task (the result is on ``error.result``)."""
     dag = compiled.dag
+    checked = run_partition(dag, partition)
     resolved = resolve_storage(dag.storage, storage)
     history = History(state_dir)
     stop = RunStop()
     try:
         with interrupts(stop):
-            result = _run(compiled, resolved, history, max_workers, retry_delay, reporter, stop)
+            result = _run(compiled, resolved, history, max_workers, retry_delay, reporter, stop, checked)
     finally:
         history.close()
     if result.status == "interrupted":
@@ -145,6 +149,7 @@ def _run(
     retry_delay: float,
     reporter: Reporter | None,
     stop: RunStop,
+    partition: dict[str, str] | None = None,
 ) -> RunResult:
     dag = compiled.dag
     started = time.perf_counter()
@@ -161,6 +166,7 @@ def _run(
         reporter=reporter,
         content_ids=ContentIds(history.state_dir, storage_options(storage)),
         stop=stop,
+        partition=partition,
     )
     schedule = _Schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
     try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from collections.abc import Callable, Mapping
@@ -12,6 +13,7 @@ from typing import Any, Protocol
 from glacier.code import import_code_ref
 from glacier.config import StorageConfig
 from glacier.dag.model import PipelineDAG, TaskNode
+from glacier.dag.partitions import partition_label
 from glacier.errors import ExecutionError, GlacierError
 from glacier.formats import Format
 from glacier.io import StorageOptions, StoredDataset, dataset_uri, scan_uri, stat_uri
@@ -24,6 +26,7 @@ from glacier.runner.interrupt import RunStop
 from glacier.runner.result import TaskRun, TaskStatus
 from glacier.runtime import core
 from glacier.runtime.event import TaskEvent, TaskResult
+from glacier.runtime.partition import in_partition
 
 
 class Reporter(Protocol):
@@ -48,12 +51,16 @@ class RunContext:
     reporter: Reporter | None
     content_ids: ContentIds
     stop: RunStop
+    partition: dict[str, str] | None = None  # the one partition this run processes
 
     def uri(self, dataset_id: str) -> str:
         return dataset_uri(self.dag.dataset(dataset_id), self.storage)
 
     def event(self, task: TaskNode) -> TaskEvent:
-        return TaskEvent.for_task(self.dag, task, lambda ds: dataset_uri(ds, self.storage), self.run_id)
+        event = TaskEvent.for_task(
+            self.dag, task, lambda ds: dataset_uri(ds, self.storage), self.run_id, self.partition
+        )
+        return in_partition(event)  # stats and cache keys are then per partition
 
     def function(self, task: TaskNode) -> Callable[..., Any]:
         func = self.functions.get(task.name)
@@ -64,6 +71,7 @@ class RunContext:
         return self.content_ids.identify(uri, fmt, stored) if task.cache else stored.fingerprint
 
     def finished(self, run: TaskRun, record: TaskRecord) -> TaskRun:
+        record = dataclasses.replace(record, partition=partition_label(self.partition))
         if run.status == "interrupted":  # the engine records it with the interrupted run
             return run
         self.history.record_task(self.run_id, self.dag.name, record)

@@ -23,6 +23,7 @@ import polars as pl
 from glacier.errors import ExecutionError, GlacierError
 from glacier.io import CancelToken, Dataset, as_lazy, open_dataset
 from glacier.io.location import StorageOptions
+from glacier.runtime import partition
 from glacier.runtime.event import DatasetLocation, TaskEvent, TaskResult
 from glacier.runtime.schema_check import check_input, check_output
 
@@ -80,6 +81,9 @@ def read_inputs(
         param: engine.read(dataset_at(location, storage_options)) for param, location in event.inputs.items()
     }
     for param, location in event.inputs.items():
+        if location.partition and isinstance(frames[param], pl.LazyFrame):
+            frames[param] = partition.with_keys(frames[param], location)
+    for param, location in event.inputs.items():
         if isinstance(frames[param], pl.LazyFrame):
             check_input(event.task, param, location.uri, frames[param], location.schema_)
     return frames
@@ -114,6 +118,7 @@ def write_output(
     dataset = dataset_at(out, storage_options)
     if isinstance(frame, pl.LazyFrame):
         check_output(event.task, out.uri, frame, out.schema_)
+        frame = partition.without_keys(frame, out)
     try:
         rows = engine.write(dataset, frame, partition_by=event.partition_by, cancel=cancel)
     except ExecutionError as exc:
@@ -142,6 +147,13 @@ def execute_task(
 ) -> TaskResult:
     """Read the inputs, call the task, write its result atomically to the output."""
     started = time.perf_counter()
+    if event.partition is not None and engine is not POLARS:
+        raise ExecutionError(
+            f"Task '{event.task}' runs on Spark, which does not run one partition yet.",
+            task=event.task,
+            fix="run partitioned tasks on provider.local() or provider.serverless() (Polars).",
+        )
+    event = partition.in_partition(event)
     frames = read_inputs(event, storage_options, engine)
     frame = call_task(event, func, frames, engine)
     if cancel is not None:

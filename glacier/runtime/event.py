@@ -23,6 +23,8 @@ class DatasetLocation(BaseModel):
     uri: str  # s3://bucket/key (a key ending in '/' is a partitioned directory)
     format: Format
     schema_: DatasetSchema | None = Field(default=None, alias="schema")  # the declaration, if any
+    partition_by: list[str] | None = None  # hive keys of a partitioned directory dataset
+    partition: dict[str, str] | None = None  # set once ``uri`` names one partition of it
 
 
 class TaskEvent(BaseModel):
@@ -35,6 +37,7 @@ class TaskEvent(BaseModel):
     output: DatasetLocation
     execution: str | None = None  # the Step Functions execution name, for logs
     partition_by: list[str] | None = None  # hive partition columns of a directory output
+    partition: dict[str, str] | None = None  # the one partition this run reads and writes
 
     @classmethod
     def for_task(
@@ -43,13 +46,19 @@ class TaskEvent(BaseModel):
         task: TaskNode,
         uri_of: Callable[[DatasetNode], str],
         execution: str | None = None,
+        partition: dict[str, str] | None = None,
     ) -> TaskEvent:
         """The event that runs ``task``: the one builder the local runner and the state
         machine share, so a task sees the same inputs wherever it runs."""
 
         def location(dataset_id: str) -> DatasetLocation:
             dataset = dag.dataset(dataset_id)
-            return DatasetLocation(uri=uri_of(dataset), format=dataset.format, schema=dataset.declared_schema)
+            return DatasetLocation(
+                uri=uri_of(dataset),
+                format=dataset.format,
+                schema=dataset.declared_schema,
+                partition_by=list(dataset.partition_by) or None,
+            )
 
         return cls(
             pipeline=dag.name,
@@ -59,6 +68,7 @@ class TaskEvent(BaseModel):
             output=location(task.output),
             execution=execution,
             partition_by=partition_columns(task),
+            partition=partition,
         )
 
 

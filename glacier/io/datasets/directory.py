@@ -15,7 +15,12 @@ import polars as pl
 
 from glacier.formats import Format
 from glacier.io.datasets.base import HIDDEN_PREFIXES, Dataset, PendingWrite, StoredDataset
-from glacier.io.datasets.versions_local import LocalVersions, LocalVersionStage
+from glacier.io.datasets.versions_local import (
+    LocalVersions,
+    LocalVersionStage,
+    data_files,
+    has_partition_versions,
+)
 from glacier.io.datasets.versions_s3 import S3Versions, S3VersionStage
 from glacier.io.location import StorageOptions, is_s3
 
@@ -43,7 +48,13 @@ class ParquetDirectoryDataset(Dataset):
         if isinstance(self.versions, S3Versions):
             return self.versions.read_source()
         current = self.versions.current()
-        return self.uri if current is None else str(current) + "/"
+        if current is None:
+            return self.uri
+        if current == self.versions.path and has_partition_versions(current):
+            # A partitioned dataset: each partition is a versioned sub-dataset (a symlink),
+            # and Polars skips hidden files but not hidden folders, so list its current files.
+            return [str(f) for f in data_files(current)] or self.uri
+        return str(current) + "/"
 
     # -- Polars -----------------------------------------------------------------------------
     def _scan_kwargs(self) -> dict[str, Any]:

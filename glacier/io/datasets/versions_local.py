@@ -31,12 +31,18 @@ from glacier.io.staging import RETAIN_SUPERSEDED_SECONDS, Writer, staging_name, 
 
 
 def data_files(root: Path) -> list[Path]:
-    """The files of a directory dataset under ``root`` (hidden files and folders skipped)."""
+    """The files of a directory dataset under ``root`` (hidden files and folders skipped;
+    a partition's symlink is followed to its current version)."""
     found: list[Path] = []
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(root, followlinks=True):
         dirs[:] = sorted(d for d in dirs if not d.startswith(HIDDEN_PREFIXES))
         found.extend(Path(folder, f) for f in sorted(files) if not f.startswith(HIDDEN_PREFIXES))
     return found
+
+
+def has_partition_versions(root: Path) -> bool:
+    """True for a partitioned dataset's root: its partitions are symlinked versions."""
+    return any(entry.is_symlink() and not entry.name.startswith(HIDDEN_PREFIXES) for entry in root.iterdir())
 
 
 class LocalVersions:

@@ -52,6 +52,7 @@ class TaskRecord:
     traceback: str | None = None  # the full traceback text of a failure
     fix: str | None = None  # the error's own fix, when it came with one
     run_id: str | None = None
+    partition: str | None = None  # ``date=2026-11-30``: the partition this run processed
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def task_params(run_id: str, pipeline: str, record: TaskRecord) -> dict[str, Any
         "error": record.error,
         "traceback": record.traceback,
         "fix": record.fix,
+        "partition": record.partition,
     }
 
 
@@ -125,6 +127,7 @@ def task_record(row: sqlite3.Row) -> TaskRecord:
         traceback=data.get("traceback"),
         fix=data.get("fix"),
         run_id=data["run_id"],
+        partition=data.get("partition"),
     )
 
 

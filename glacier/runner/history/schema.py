@@ -51,7 +51,14 @@ _V2 = (
     "CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# v3: the partition a task run processed (``date=2026-11-30``; NULL for a whole run), so the
+# cache and the history are per partition.
+_V3 = (
+    "ALTER TABLE tasks ADD COLUMN partition TEXT",
+    "CREATE INDEX IF NOT EXISTS tasks_by_partition ON tasks (pipeline, task, partition, started_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 CURRENT_VERSION = len(MIGRATIONS)
 
 RUN_COLUMNS = (
@@ -85,6 +92,7 @@ TASK_COLUMNS = (
     "error",
     "traceback",
     "fix",
+    "partition",
 )
 
 

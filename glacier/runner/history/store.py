@@ -206,15 +206,20 @@ class History:
         return liveness.run_alive(row, host=host, now=now, stale_after=self.stale_after)
 
     # -- reading ---------------------------------------------------------------------------
-    def last_success(self, pipeline: str, task: str) -> TaskRecord | None:
-        """The latest run in which the task succeeded or was served from the cache."""
+    def last_success(self, pipeline: str, task: str, partition: str | None = None) -> TaskRecord | None:
+        """The latest run in which the task succeeded or was served from the cache (of
+        ``partition`` when given). A task runs either per partition or whole, never both,
+        so a whole run needs no filter (and reads a database older than v3 as it is)."""
+        where, params = "pipeline=? AND task=?", [pipeline, task]
+        if partition is not None:
+            where, params = where + " AND partition=?", [*params, partition]
         with self._read() as db:
             if db is None:
                 return None
             row = db.execute(
-                "SELECT * FROM tasks WHERE pipeline=? AND task=? AND status IN ('succeeded','cached') "
+                f"SELECT * FROM tasks WHERE {where} AND status IN ('succeeded','cached') "
                 "ORDER BY started_at DESC LIMIT 1",
-                (pipeline, task),
+                params,
             ).fetchone()
         return task_record(row) if row else None
 

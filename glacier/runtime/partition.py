@@ -1,0 +1,73 @@
+"""One partition of a task event: where it reads and writes, and its frames' hive columns.
+
+A partition of a directory dataset is its own directory dataset at ``<dataset>/<k>=<v>/``,
+versioned and published whole like any other (a symlinked version locally, a manifest on
+S3), so publishing one partition never touches another. Its files do not store the key
+columns (hive layout): a reader of one partition gets them back as literals, a writer drops
+them (after the schema check, which sees the dataset's full columns).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from glacier.dag.partitions import check_value, partition_path
+from glacier.errors import ExecutionError
+from glacier.runtime.event import DatasetLocation, TaskEvent
+
+_INTEGERS = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"}
+
+
+def in_partition(event: TaskEvent) -> TaskEvent:
+    """``event`` with each partitioned location narrowed to ``event.partition`` (values
+    checked); the event itself when it names no partition or is narrowed already."""
+    if event.partition is None:
+        return event
+    partition = event.partition
+    inputs = {param: _narrow(event, loc, partition) for param, loc in event.inputs.items()}
+    output = _narrow(event, event.output, partition)
+    return event.model_copy(update={"inputs": inputs, "output": output, "partition_by": None})
+
+
+def _narrow(event: TaskEvent, location: DatasetLocation, partition: dict[str, str]) -> DatasetLocation:
+    if not location.partition_by or location.partition is not None:
+        return location
+    if set(partition) != set(location.partition_by):
+        raise ExecutionError(
+            f"Task '{event.task}' got partition {partition!r}, but '{location.uri}' is partitioned by "
+            f"{location.partition_by!r}.",
+            task=event.task,
+            fix="pass a value for each partition key: "
+            + ", ".join(f"{k}=..." for k in location.partition_by),
+        )
+    columns = location.schema_.columns if location.schema_ is not None else None
+    values = {key: check_value(location.uri, columns, key, partition[key]) for key in location.partition_by}
+    uri = location.uri if location.uri.endswith("/") else location.uri + "/"
+    return location.model_copy(update={"uri": uri + partition_path(values), "partition": values})
+
+
+def with_keys(frame: pl.LazyFrame, location: DatasetLocation) -> pl.LazyFrame:
+    """One partition's frame with its key columns back (typed as the schema declares them)."""
+    if not location.partition:
+        return frame
+    columns = location.schema_.columns if location.schema_ is not None else {}
+    present = set(frame.collect_schema().names())
+    keys: list[pl.Expr] = []
+    for key, value in location.partition.items():
+        if key in present:  # written with the key inside the files: keep what is stored
+            continue
+        literal = pl.lit(value)
+        dtype = columns.get(key)
+        if dtype == "Date":
+            literal = literal.str.to_date()
+        elif dtype in _INTEGERS:
+            literal = literal.cast(getattr(pl, dtype))
+        keys.append(literal.alias(key))
+    return frame.with_columns(keys) if keys else frame
+
+
+def without_keys(frame: pl.LazyFrame, location: DatasetLocation) -> pl.LazyFrame:
+    """The frame a partition stores: its key columns dropped (the path holds them)."""
+    if not location.partition:
+        return frame
+    return frame.drop(list(location.partition), strict=False)

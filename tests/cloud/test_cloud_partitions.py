@@ -1,0 +1,100 @@
+"""A partitioned pipeline in the cloud: ``run_cloud(partition=...)`` starts one execution
+whose input names the partition; the deployed definition passes it (``$.partition``) to every
+task event; an entry point given that event reads and publishes only that partition."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from glacier.cloud import CloudRunResult, run_cloud
+from glacier.dag.contract import CompiledPipeline
+from glacier.deploy import asl, naming
+from glacier.dsl.discovery import load_pipelines
+from glacier.errors import ConfigError
+from glacier.runtime import core
+from glacier.runtime.event import TaskEvent
+
+EXAMPLE = "examples/operations/partitioned.py"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def pipeline() -> CompiledPipeline:
+    return load_pipelines(EXAMPLE).pipelines[0]
+
+
+def _definition(pipeline: CompiledPipeline, aws: Any) -> dict[str, Any]:
+    dag = pipeline.dag
+    targets: dict[str, asl.Target] = {
+        t.name: asl.LambdaTarget(aws.function(naming.function_name(dag.name, t.name))) for t in dag.tasks
+    }
+    return asl.build_definition(dag, targets)
+
+
+def test_definition_passes_the_partition_and_validates(pipeline: CompiledPipeline, tmp_path: Path) -> None:
+    dag = pipeline.dag
+    targets: dict[str, asl.Target] = {
+        t.name: asl.LambdaTarget(naming.function_name(dag.name, t.name)) for t in dag.tasks
+    }
+    definition = asl.build_definition(dag, targets)
+    [state] = [s for s in definition["States"].values() if s["Type"] == "Task"]
+    assert state["Parameters"]["Payload"]["partition.$"] == "$.partition"
+    (tmp_path / "def.json").write_text(json.dumps(definition))
+    validator = REPO / "node_modules" / ".bin" / "asl-validator"
+    checked = subprocess.run([str(validator), "--json-path", str(tmp_path / "def.json")], capture_output=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_run_cloud_starts_one_partition(pipeline: CompiledPipeline, aws: Any, sfn_interpreter: str) -> None:
+    arn = aws.state_machine(naming.state_machine_name(pipeline.name), _definition(pipeline, aws))
+    result = run_cloud(
+        pipeline,
+        endpoint_url=sfn_interpreter,
+        region="us-east-1",
+        partition={"date": "2026-11-30"},
+        poll_seconds=0.05,
+        timeout=30,
+        echo=None,
+    )
+    assert isinstance(result, CloudRunResult) and result.status == "SUCCEEDED"
+    described = aws.sfn.describe_execution(executionArn=result.execution_arn)
+    assert described["stateMachineArn"] == arn
+    assert json.loads(described["input"]) == {"partition": {"date": "2026-11-30"}}
+    # moto's Lambda echoes its payload: the task event the entry point would get.
+    history = aws.sfn.get_execution_history(executionArn=result.execution_arn)["events"]
+    scheduled = [e["taskScheduledEventDetails"] for e in history if "taskScheduledEventDetails" in e]
+    [payload] = [json.loads(s["parameters"])["Payload"] for s in scheduled]
+    event = TaskEvent.model_validate(payload)
+    assert event.partition == {"date": "2026-11-30"} and event.task == "count_clicks"
+
+    with pytest.raises(ConfigError, match="not a valid path component"):
+        run_cloud(pipeline, endpoint_url=sfn_interpreter, partition={"date": "2026/11/30"}, echo=None)
+
+
+def test_entry_point_event_reads_and_publishes_one_partition(
+    pipeline: CompiledPipeline, tmp_path: Path
+) -> None:
+    """The event the state machine sends, its URIs moved to local folders, through the
+    entry points' core: only that partition is read and published."""
+    dag = pipeline.dag
+    task = dag.tasks[0]
+    event = TaskEvent.for_task(
+        dag, task, lambda ds: str(tmp_path / ds.bucket / ds.path), partition={"date": "2026-11-02"}
+    )
+    for day, rows in (("2026-11-01", 3), ("2026-11-02", 5)):
+        folder = tmp_path / "ops-lake" / "clicks" / f"date={day}"
+        folder.mkdir(parents=True)
+        pl.DataFrame({"user_id": list(range(rows)), "kind": ["view"] * rows}).write_parquet(
+            folder / "p.parquet"
+        )
+    result = core.execute_task(event, pipeline.functions[task.name], None)
+    assert result.output.endswith("daily_clicks/date=2026-11-02/")
+    out = pl.read_parquet(tmp_path / "ops-lake" / "daily_clicks" / "date=2026-11-02" / "*.parquet")
+    assert out.to_dicts() == [{"kind": "view", "clicks": 5, "users": 5}]
+    assert not (tmp_path / "ops-lake" / "daily_clicks" / "date=2026-11-01").exists()

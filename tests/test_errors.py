@@ -4,7 +4,6 @@ parameter or pipeline) and says how to fix it. docs/errors.md lists these same c
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,9 @@ from glacier.errors import (
     DefinitionError,
     DiscoveryError,
     FormatError,
-    GlacierError,
     GraphError,
 )
+from tests.error_cases import Case, assert_clear_error
 
 provider = Provider(config=LocalConfig(base_path="/nonexistent/glacier-errors"))
 ex = provider.local()
@@ -146,15 +145,6 @@ def _task_without_params() -> None:
     @ex.task
     def nothing() -> pl.LazyFrame:
         return pl.LazyFrame()
-
-
-@dataclass(frozen=True)
-class Case:
-    bad_input: str  # what the user wrote (the docs table's first column)
-    trigger: Callable[[Path], Any]
-    error: type[GlacierError]
-    culprit: str  # the message must name this
-    fix: str  # ... and the fix must say this
 
 
 CASES: dict[str, Case] = {
@@ -800,17 +790,7 @@ CASES: dict[str, Case] = {
 
 @pytest.mark.parametrize("case_id", sorted(CASES))
 def test_bad_input_raises_a_clear_glacier_error(case_id: str, tmp_path: Path) -> None:
-    case = CASES[case_id]
-    with pytest.raises(GlacierError) as caught:
-        case.trigger(tmp_path)
-    error = caught.value
-    assert type(error) is case.error, f"{case_id}: {type(error).__name__}: {error}"
-    assert isinstance(error, ValueError)  # as the seeds raise
-    message = str(error)
-    assert case.culprit in error.problem, message
-    assert error.fix and case.fix in error.fix, message
-    assert message == f"{error.problem} Fix: {error.fix}"
-    assert "\n" not in message
+    assert_clear_error(case_id, CASES[case_id], tmp_path)
 
 
 def test_there_are_at_least_25_distinct_bad_inputs() -> None:

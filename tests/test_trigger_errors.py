@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,8 @@ from glacier.config import LocalConfig
 from glacier.dag import PipelineDAG
 from glacier.deploy.alerts import AlertsArgs
 from glacier.deploy.options import DeployOptions
-from glacier.errors import DefinitionError, DeploymentError, DiscoveryError, GlacierError, GraphError
+from glacier.errors import DefinitionError, DeploymentError, DiscoveryError, GraphError
+from tests.error_cases import Case, assert_clear_error
 
 provider = Provider(config=LocalConfig(base_path="/nonexistent/glacier-trigger-errors"))
 ex = provider.local()
@@ -61,15 +61,6 @@ def hand_edited(doc_change: Callable[[dict[str, Any]], None]) -> PipelineDAG:
 
 def _point_arrival_at_output(doc: dict[str, Any]) -> None:
     doc["triggers"][0]["datasets"] = ["lake/clean/events.parquet"]
-
-
-@dataclass(frozen=True)
-class Case:
-    bad_input: str
-    trigger: Callable[[Path], Any]
-    error: type[GlacierError]
-    culprit: str
-    fix: str
 
 
 CASES: dict[str, Case] = {
@@ -229,16 +220,7 @@ CASES: dict[str, Case] = {
 
 @pytest.mark.parametrize("case_id", sorted(CASES))
 def test_bad_trigger_raises_a_clear_glacier_error(case_id: str, tmp_path: Path) -> None:
-    case = CASES[case_id]
-    with pytest.raises(GlacierError) as caught:
-        case.trigger(tmp_path)
-    error = caught.value
-    assert type(error) is case.error, f"{case_id}: {type(error).__name__}: {error}"
-    message = str(error)
-    assert case.culprit in error.problem, message
-    assert error.fix and case.fix in error.fix, message
-    assert message == f"{error.problem} Fix: {error.fix}"
-    assert "\n" not in message
+    assert_clear_error(case_id, CASES[case_id], tmp_path)
 
 
 def test_every_case_is_listed_in_the_docs() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,11 @@ from glacier.dag.schema import SchemaContractError, schema_from_declaration
 from glacier.deploy.catalog import CatalogTableSpec, declare_tables, table_spec
 from glacier.deploy.options import DeployOptions
 from glacier.deploy.program import one_catalog_region
-from glacier.errors import DefinitionError, DeploymentError, ExecutionError, GlacierError
+from glacier.errors import DefinitionError, DeploymentError, ExecutionError
 from glacier.formats import Format
 from glacier.runtime.schema_check import check_input, check_output
 from glacier.schema.derive import derive_pipelines, derive_schemas
+from tests.error_cases import Case, assert_clear_error
 
 ORDERS = {"order_id": pl.Int64, "amount": pl.Float64, "placed_at": pl.Datetime}
 
@@ -115,15 +115,6 @@ def catalog_in_two_regions(_: Path) -> None:
         "west", [(keep, {"df": "lake/c.parquet"}, "lake/d.parquet")], storage=AwsConfig(region="eu-west-1")
     )
     one_catalog_region([east.dag, west.dag], DeployOptions())
-
-
-@dataclass(frozen=True)
-class Case:
-    bad_input: str
-    trigger: Callable[[Path], object]
-    error: type[GlacierError]
-    culprit: str  # must appear in the message (names the dataset / task / column)
-    fix: str  # must appear in the fix
 
 
 CASES: dict[str, Case] = {
@@ -266,16 +257,7 @@ CASES: dict[str, Case] = {
 
 @pytest.mark.parametrize("case_id", sorted(CASES))
 def test_schema_mistake_raises_a_clear_glacier_error(case_id: str, tmp_path: Path) -> None:
-    case = CASES[case_id]
-    with pytest.raises(GlacierError) as caught:
-        case.trigger(tmp_path)
-    error = caught.value
-    assert type(error) is case.error, f"{case_id}: {type(error).__name__}: {error}"
-    message = str(error)
-    assert case.culprit in error.problem, message
-    assert error.fix and case.fix in error.fix, message
-    assert message == f"{error.problem} Fix: {error.fix}"
-    assert "\n" not in message and "Traceback" not in message and "Resolved plan" not in message
+    assert_clear_error(case_id, CASES[case_id], tmp_path)
 
 
 def test_every_schema_case_is_listed_in_the_docs() -> None:

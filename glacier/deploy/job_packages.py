@@ -34,11 +34,11 @@ from packaging.utils import parse_wheel_filename
 
 from glacier.deploy import wheelhouse
 from glacier.deploy.packaging import (
-    _digest,
-    _layer_entries,
     cache_dir,
+    files_digest,
     pinned_requirements,
     runtime_files,
+    tree_entries,
     write_zip,
 )
 from glacier.errors import DeploymentError
@@ -122,7 +122,7 @@ def glue_package_spec(variant: Variant = "polars") -> JobPackageSpec:
         architecture=GLUE_ARCHITECTURE,
         python_version=GLUE_PYTHON,
         requirements=variant_requirements(variant),
-        runtime_sha256=_digest(runtime_files()),
+        runtime_sha256=files_digest(runtime_files()),
     )
 
 
@@ -145,7 +145,7 @@ def emr_package_spec(
         architecture=_EMR_ARCH[architecture],
         python_version=python_version,
         requirements=variant_requirements(variant),
-        runtime_sha256=_digest(runtime_files()),
+        runtime_sha256=files_digest(runtime_files()),
         interpreters=interpreters,
     )
 
@@ -243,7 +243,7 @@ def _write_emr_archive(spec: JobPackageSpec, house: Path, own: Path, pip: tuple[
     ) as target:
         entries = [
             (f"site-packages/{name.removeprefix('python/')}", data, 0o644)
-            for name, data in _layer_entries(target)
+            for name, data in tree_entries(target)
             # console scripts carry this machine's interpreter path in their first line
             if not name.startswith("python/bin/")
         ]

@@ -73,7 +73,7 @@ def write_zip(entries: Iterable[tuple[str, bytes]], dest: Path) -> None:
         raise
 
 
-def _digest(entries: Iterable[tuple[str, bytes]]) -> str:
+def files_digest(entries: Iterable[tuple[str, bytes]]) -> str:
     h = hashlib.sha256()
     for name, data in sorted(entries):
         h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
@@ -117,7 +117,7 @@ def code_bundle(root: Path, *, out_dir: Path | None = None) -> Artifact:
             f"No Python files found under '{root}' for the code bundle.",
             fix="run glacier from the project that holds your pipeline module.",
         )
-    digest = _digest(files)
+    digest = files_digest(files)
     dest = (out_dir or cache_dir() / "code") / f"code-{digest[:16]}.zip"
     if not dest.exists():
         write_zip(files, dest)
@@ -148,7 +148,7 @@ class CodeFingerprints:
                 if src:
                     text = text.replace(src, "")
             rest.append((name, text.encode()))
-        self.rest_digest = _digest(rest)
+        self.rest_digest = files_digest(rest)
 
     def of(self, task: TaskNode) -> str:
         own = self.sources[task.name]
@@ -185,7 +185,7 @@ def runtime_files() -> list[tuple[str, bytes]]:
 def runtime_zip(*, out_dir: Path | None = None) -> Artifact:
     """glacier's runtime as a zip for Spark jobs (``--extra-py-files`` / ``spark.submit.pyFiles``)."""
     files = runtime_files()
-    digest = _digest(files)
+    digest = files_digest(files)
     dest = (out_dir or cache_dir() / "runtime") / f"glacier-runtime-{digest[:16]}.zip"
     if not dest.exists():
         write_zip(files, dest)
@@ -239,7 +239,7 @@ def layer_spec(architecture: Literal["arm64", "x86_64"], python_version: str) ->
         architecture=architecture,
         python_version=python_version,
         requirements=pinned_requirements(),
-        runtime_sha256=_digest(runtime_files()),
+        runtime_sha256=files_digest(runtime_files()),
     )
 
 
@@ -259,7 +259,7 @@ def build_layer(spec: LayerSpec, *, pip: tuple[str, ...] | None = None) -> Layer
     """Build (or reuse from the cache) the layer zip; refuse one over Lambda's 250 MB."""
     if not spec.path.exists():
         site = _downloaded_packages(spec, pip or (sys.executable, "-m", "pip"))
-        entries = _layer_entries(site)
+        entries = tree_entries(site)
         entries.extend((f"python/{name}", data) for name, data in runtime_files())
         write_zip(entries, spec.path)
     build = LayerBuild(spec.path, spec.path.stat().st_size, unzipped_size(spec.path))
@@ -322,7 +322,7 @@ def _downloaded_packages(spec: LayerSpec, pip: tuple[str, ...]) -> Path:
     return dest
 
 
-def _layer_entries(target: Path) -> list[tuple[str, bytes]]:
+def tree_entries(target: Path) -> list[tuple[str, bytes]]:
     entries: list[tuple[str, bytes]] = []
     for path in sorted(target.rglob("*")):
         rel = path.relative_to(target)

@@ -31,7 +31,7 @@ from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import parse_wheel_filename
 
 from glacier import __version__
-from glacier.deploy.packaging import _digest, cache_dir, runtime_files, write_zip
+from glacier.deploy.packaging import cache_dir, files_digest, runtime_files, write_zip
 from glacier.errors import DeploymentError
 
 Architecture = Literal["x86_64", "aarch64"]
@@ -149,7 +149,7 @@ def runtime_wheel(requires: Sequence[str]) -> RuntimeWheel:
     """glacier's runtime modules as a pure wheel whose version carries their digest (so a change
     to glacier's code is a new file name) and whose dependencies are ``requires``."""
     files = runtime_files()
-    version = f"{__version__}+{_digest(files)[:12]}"
+    version = f"{__version__}+{files_digest(files)[:12]}"
     info = f"{RUNTIME_DIST}-{version}.dist-info"
     metadata = "\n".join(
         [

@@ -19,6 +19,7 @@ from typing import Any
 from glacier.config import AwsConfig
 from glacier.dag.model import DatasetNode, PipelineDAG, TaskNode
 from glacier.deploy import naming
+from glacier.io.datasets import dataset_class
 from glacier.io.staging import STAGING_MARK as _STAGING_MARK
 
 Policy = dict[str, Any]
@@ -110,8 +111,8 @@ def _statement(sid: str, actions: Sequence[str], resources: Iterable[str], **ext
 
 
 def _key_pattern(dataset: DatasetNode) -> str:
-    """The object key(s) a dataset covers: one key, or every key under a directory."""
-    return f"{dataset.path}*" if dataset.is_directory else dataset.path
+    """The object key(s) a dataset covers (its format's dataset class says)."""
+    return dataset_class(dataset.format).object_pattern(dataset.path)
 
 
 # The runtime stages a result under hidden keys beside it, then publishes it with one

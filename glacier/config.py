@@ -1,50 +1,296 @@
-"""Configuration models: where data lives (AwsConfig, LocalConfig) and how tasks run
+"""Configuration: where data lives (AwsConfig, LocalConfig) and how tasks run
 (LambdaConfig, SparkConfig).
 
-They are frozen pydantic models, so they serialize into the typed DAG unchanged, and they
-reject impossible values when constructed, with a message naming the field and the fix.
+They are plain frozen classes, so importing them (a user's pipeline module does, also at a
+Lambda cold start) does not import pydantic. A value is judged when the config is
+constructed: the common case (right types, in range) by plain code from the field table
+below; anything else (a wrong type, a value out of range, an unknown field, a value pydantic
+would coerce such as ``memory="2048"``) by a pydantic model derived from the same table,
+built on first need. So the errors and coercions are pydantic's, and so is how the typed
+DAG (pydantic) validates and serializes a config (``__get_pydantic_core_schema__``).
 """
 
-from __future__ import annotations
-
+import dataclasses
+import inspect
 import re
+import types
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, get_args, get_origin
-
-from annotated_types import Ge, Le
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SerializerFunctionWrapHandler,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_serializer,
-)
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Union, dataclass_transform, get_args, get_origin
 
 from glacier.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, GetCoreSchemaHandler, ValidationError
+    from pydantic.fields import FieldInfo
+    from pydantic_core import CoreSchema
 
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 # A key ARN, not an alias: IAM grants on KMS name keys.
 _KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
+_MISSING: Any = dataclasses.MISSING
+
+# A field's own rule: (value, the fields before it already judged) -> value; raises
+# ValueError with what a valid value looks like (pydantic reports it as "Value error, ...").
+Check = Callable[[Any, Mapping[str, Any]], Any]
 
 
-class GlacierConfig(BaseModel):
+@dataclass(frozen=True)
+class _Setting:
+    default: Any = _MISSING
+    default_factory: Callable[[], Any] | None = None
+    ge: int | None = None
+    le: int | None = None
+    description: str | None = None
+    check: Check | None = None
+    omit_if_none: bool = False  # left out of the serialized document when None
+
+
+def setting(
+    default: Any = _MISSING,
+    *,
+    default_factory: Callable[[], Any] | None = None,
+    ge: int | None = None,
+    le: int | None = None,
+    description: str | None = None,
+    check: Check | None = None,
+    omit_if_none: bool = False,
+) -> Any:
+    """One field of a config: its default, bounds, unit (``description``) and own rule."""
+    return _Setting(default, default_factory, ge, le, description, check, omit_if_none)
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    annotation: Any
+    setting: _Setting
+    accepts: Callable[[Any], bool]  # the plain check: True only where pydantic keeps the value as is
+
+    def default(self) -> Any:
+        factory = self.setting.default_factory
+        return factory() if factory is not None else self.setting.default
+
+
+def _acceptor(annotation: Any, low: int | None, high: int | None) -> Callable[[Any], bool]:
+    """True for the values of ``annotation`` that pydantic accepts unchanged (exact types, so
+    every coercion and every error is left to pydantic)."""
+    if annotation is int:
+        return lambda v: type(v) is int and (low is None or v >= low) and (high is None or v <= high)
+    if annotation is str:
+        return lambda v: type(v) is str
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        choices = frozenset(args)
+        return lambda v: type(v) is str and v in choices
+    if origin in (Union, types.UnionType):
+        options = [_acceptor(a, low, high) for a in args]
+        return lambda v: any(accepts(v) for accepts in options)
+    if annotation is type(None):
+        return lambda v: v is None
+    if origin is dict and args == (str, str):
+        return lambda v: type(v) is dict and all(type(k) is str and type(x) is str for k, x in v.items())
+    raise TypeError(f"glacier.config has no plain check for {annotation!r}")
+
+
+class _ModelFields:
+    """``Config.model_fields``: pydantic's field infos, read from the derived model."""
+
+    def __get__(self, obj: object, owner: type["GlacierConfig"]) -> "dict[str, FieldInfo]":
+        return owner.pydantic_model().model_fields
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, field_specifiers=(setting,))
+class GlacierConfig:
     """Base: frozen, no unknown fields, and construction errors become ConfigError."""
 
-    # defer_build: schemas are built on first use, so importing glacier stays cheap (the
-    # Lambda cold start imports it through the user module).
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    _fields: ClassVar[dict[str, _Field]] = {}
+    _model: ClassVar["type[BaseModel] | None"] = None
+    if TYPE_CHECKING:
+        model_fields: ClassVar[dict[str, FieldInfo]]
+    else:
+        model_fields = _ModelFields()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields = dict(cls._fields)
+        for name, annotation in inspect.get_annotations(cls).items():
+            if get_origin(annotation) is ClassVar:
+                continue
+            value = cls.__dict__.get(name, _MISSING)
+            spec = value if isinstance(value, _Setting) else _Setting(default=value)
+            fields[name] = _Field(name, annotation, spec, _acceptor(annotation, spec.ge, spec.le))
+            if name in cls.__dict__:
+                delattr(cls, name)  # as on a pydantic model: the class has no field attributes
+        cls._fields = fields
+        cls._model = None
 
     def __init__(self, **data: Any) -> None:
+        values = self._plain_values(data)
+        fields_set = frozenset(data)
+        if values is None:
+            values, fields_set = self._pydantic_values(data)
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+        self.__dict__["_fields_set"] = fields_set
+
+    @classmethod
+    def _plain_values(cls, data: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The values when every given one is plainly valid, else None (pydantic judges)."""
+        if not data.keys() <= cls._fields.keys():
+            return None
+        values: dict[str, Any] = {}
+        for name, field in cls._fields.items():
+            if name not in data:  # defaults are not judged (pydantic does not validate them)
+                values[name] = field.default()
+                continue
+            value = data[name]
+            if not field.accepts(value):
+                return None
+            value = dict(value) if type(value) is dict else value
+            if field.setting.check is not None:
+                try:
+                    value = field.setting.check(value, values)
+                except ValueError:
+                    return None
+            values[name] = value
+        return values
+
+    @classmethod
+    def _pydantic_values(cls, data: Mapping[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
+        from pydantic import ValidationError
+
         try:
-            super().__init__(**data)
+            model = cls.pydantic_model()(**data)
         except ValidationError as exc:
-            raise ConfigError(_describe(type(self).__name__, exc), fix=_fix_hint(type(self), exc)) from None
+            raise ConfigError(_describe(cls.__name__, exc), fix=_fix_hint(cls, exc)) from None
+        return {name: getattr(model, name) for name in cls._fields}, frozenset(model.model_fields_set)
+
+    # -- the pydantic side: how the typed DAG validates and serializes a config -------------
+    @classmethod
+    def pydantic_model(cls) -> "type[BaseModel]":
+        """The pydantic model of this config's fields (built once, on first need)."""
+        if cls._model is None:
+            cls._model = _derived_model(cls)
+        return cls._model
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: "GetCoreSchemaHandler") -> "CoreSchema":
+        from pydantic_core import core_schema
+
+        inner = handler.generate_schema(cls.pydantic_model())
+
+        def validate(value: Any, validate_model: Callable[[Any], Any]) -> GlacierConfig:
+            return value if isinstance(value, cls) else cls._from_model(validate_model(value))
+
+        def serialize(value: GlacierConfig, serialize_model: Callable[[Any], Any]) -> Any:
+            return serialize_model(value.as_pydantic())
+
+        return core_schema.no_info_wrap_validator_function(
+            validate,
+            inner,
+            serialization=core_schema.wrap_serializer_function_ser_schema(serialize, schema=inner),
+        )
+
+    @classmethod
+    def _from_model(cls, model: "BaseModel") -> "GlacierConfig":
+        config = cls.__new__(cls)
+        for name in cls._fields:
+            object.__setattr__(config, name, getattr(model, name))
+        config.__dict__["_fields_set"] = frozenset(model.model_fields_set)
+        return config
+
+    def as_pydantic(self) -> "BaseModel":
+        """This config as an instance of its pydantic model (not validated again)."""
+        return self.pydantic_model().model_construct(_fields_set=self.model_fields_set, **self._values())
+
+    # -- the pydantic model's reading API ----------------------------------------------------
+    @property
+    def model_fields_set(self) -> set[str]:
+        """The fields given explicitly (not left to their defaults)."""
+        return set(self.__dict__["_fields_set"])
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        dumped: dict[str, Any] = self.as_pydantic().model_dump(**kwargs)
+        return dumped
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        return self.as_pydantic().model_dump_json(**kwargs)
+
+    # -- a frozen value ------------------------------------------------------------------------
+    def _values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._fields}
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"{type(self).__name__} is frozen: cannot set '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"{type(self).__name__} is frozen: cannot delete '{name}'")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GlacierConfig):
+            return NotImplemented
+        return type(self) is type(other) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._values().values()))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self._values().items())
+        return f"{type(self).__name__}({shown})"
 
 
-def _describe(model: str, exc: ValidationError) -> str:
+def _derived_model(config: type[GlacierConfig]) -> "type[BaseModel]":
+    """The pydantic model with ``config``'s fields, bounds, rules and serialization."""
+    from pydantic import ConfigDict, Field, create_model, field_validator, model_serializer
+
+    fields: dict[str, Any] = {}
+    validators: dict[str, Any] = {}
+    for name, field in config._fields.items():
+        spec = field.setting
+        if spec.default_factory is not None:
+            info = Field(
+                default_factory=spec.default_factory, ge=spec.ge, le=spec.le, description=spec.description
+            )
+        else:
+            info = Field(default=spec.default, ge=spec.ge, le=spec.le, description=spec.description)
+        fields[name] = (field.annotation, info)
+        if spec.check is not None:
+            validators[f"_check_{name}"] = field_validator(name)(_as_validator(spec.check))
+    omitted = [name for name, field in config._fields.items() if field.setting.omit_if_none]
+    if omitted:
+
+        def without_unset(self: Any, handler: Callable[[Any], Any]) -> Any:
+            # No value: the same document as before the field existed (DAG JSON, hashes).
+            data = handler(self)
+            if isinstance(data, dict):
+                for name in omitted:
+                    if data.get(name, 0) is None:
+                        data.pop(name)
+            return data
+
+        validators["_without_unset"] = model_serializer(mode="wrap")(without_unset)
+    model: type[BaseModel] = create_model(
+        config.__name__,
+        __config__=ConfigDict(extra="forbid", frozen=True),
+        __doc__=config.__doc__,
+        __module__=__name__,
+        __validators__=validators,
+        **fields,
+    )
+    return model
+
+
+def _as_validator(check: Check) -> Any:
+    from pydantic import ValidationInfo
+
+    def validate(cls: type, value: Any, info: ValidationInfo) -> Any:
+        return check(value, info.data)
+
+    return classmethod(validate)
+
+
+def _describe(model: str, exc: "ValidationError") -> str:
     parts = []
     for err in exc.errors():
         field = ".".join(str(p) for p in err["loc"]) or "(value)"
@@ -53,112 +299,109 @@ def _describe(model: str, exc: ValidationError) -> str:
     return "Invalid configuration: " + "; ".join(parts) + "."
 
 
-def _fix_hint(model: type[BaseModel], exc: ValidationError) -> str:
+def _fix_hint(config: type[GlacierConfig], exc: "ValidationError") -> str:
     hints: dict[str, str] = {}
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else ""
-        hints.setdefault(field, _field_hint(model, field, err["type"], err["msg"]))
+        hints.setdefault(field, _field_hint(config, field, err["type"], err["msg"]))
     return "; ".join(hints[f] for f in sorted(hints)) + "."
 
 
-def _field_hint(model: type[BaseModel], field: str, error_type: str, message: str) -> str:
-    """What a valid value of ``field`` looks like, read from the model's own constraints."""
-    info = model.model_fields.get(field)
-    if info is None:
-        known = ", ".join(name for name in model.model_fields if name != "kind")
-        return f"remove '{field}' ({model.__name__} accepts: {known})"
-    unit = f" {info.description}" if info.description and len(info.description) < 10 else ""
-    if error_type == "value_error":  # our own validators say what a valid value looks like
+def _field_hint(config: type[GlacierConfig], field: str, error_type: str, message: str) -> str:
+    """What a valid value of ``field`` looks like, read from the config's own field table."""
+    known = config._fields.get(field)
+    if known is None:
+        accepted = ", ".join(name for name in config._fields if name != "kind")
+        return f"remove '{field}' ({config.__name__} accepts: {accepted})"
+    spec = known.setting
+    unit = f" {spec.description}" if spec.description and len(spec.description) < 10 else ""
+    if error_type == "value_error":  # our own rules say what a valid value looks like
         return f"{field}: {message.removeprefix('Value error, ')}"
-    low = next((m.ge for m in info.metadata if isinstance(m, Ge)), None)
-    high = next((m.le for m in info.metadata if isinstance(m, Le)), None)
-    if low is not None and high is not None:
-        return f"set {field} to a whole number from {low} to {high}{unit}"
-    if low is not None:
-        return f"set {field} to a whole number of at least {low}{unit}"
-    choices = get_args(info.annotation) if get_origin(info.annotation) is Literal else ()
+    if spec.ge is not None and spec.le is not None:
+        return f"set {field} to a whole number from {spec.ge} to {spec.le}{unit}"
+    if spec.ge is not None:
+        return f"set {field} to a whole number of at least {spec.ge}{unit}"
+    choices = get_args(known.annotation) if get_origin(known.annotation) is Literal else ()
     if choices:
         return f"set {field} to one of {', '.join(repr(c) for c in choices)}"
-    return f"set {field} to a value of type {getattr(info.annotation, '__name__', info.annotation)}"
+    return f"set {field} to a value of type {getattr(known.annotation, '__name__', known.annotation)}"
+
+
+# -- the rules of individual fields -------------------------------------------------------------
+
+
+def _region_shape(value: str, _: Mapping[str, Any]) -> str:
+    if not _REGION.match(value):
+        raise ValueError("must look like an AWS region such as 'us-east-1' or 'eu-west-2'")
+    return value
+
+
+def _http_endpoint(value: str | None, _: Mapping[str, Any]) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value
+
+
+def _aws_tag_limits(value: dict[str, str], _: Mapping[str, Any]) -> dict[str, str]:
+    if len(value) > 50:
+        raise ValueError("AWS allows at most 50 tags per resource")
+    for key, tag_value in value.items():
+        if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
+            raise ValueError(f"tag key {key!r} must be 1-128 characters and not start with 'aws:'")
+        if len(tag_value) > 256:
+            raise ValueError(f"tag {key!r} value must be at most 256 characters")
+    return value
+
+
+def _kms_key(value: str | None, earlier: Mapping[str, Any]) -> str | None:
+    if value is None:
+        return value
+    region = earlier.get("region", "us-east-1")
+    if not _KMS_KEY.match(value):
+        raise ValueError(
+            f"must be a KMS key ARN (not an alias), e.g. 'arn:aws:kms:{region}:123456789012:key/<id>'"
+        )
+    if value.split(":")[3] != region:
+        raise ValueError(
+            f"must be a key in the buckets' region {region} (S3 uses keys of its own region only)"
+        )
+    return value
+
+
+def _directory(value: str, _: Mapping[str, Any]) -> str:
+    if not value.strip():
+        raise ValueError("must be a directory path")
+    return value
+
+
+# -- the configs --------------------------------------------------------------------------------
 
 
 class AwsConfig(GlacierConfig):
     """Data lives in S3; tasks deploy to AWS."""
 
     kind: Literal["aws"] = "aws"
-    region: str = "us-east-1"
+    region: str = setting(default="us-east-1", check=_region_shape)
     profile: str | None = None
-    endpoint_url: str | None = Field(
-        default=None, description="an S3-compatible endpoint, e.g. http://127.0.0.1:5000 for moto"
+    endpoint_url: str | None = setting(
+        default=None,
+        description="an S3-compatible endpoint, e.g. http://127.0.0.1:5000 for moto",
+        check=_http_endpoint,
     )
-    tags: dict[str, str] = Field(default_factory=dict)
-    kms_key_arn: str | None = Field(
-        default=None, description="the KMS key that encrypts this provider's buckets (SSE-KMS)"
+    tags: dict[str, str] = setting(default_factory=dict, check=_aws_tag_limits)
+    kms_key_arn: str | None = setting(
+        default=None,
+        description="the KMS key that encrypts this provider's buckets (SSE-KMS)",
+        check=_kms_key,
+        omit_if_none=True,
     )
-
-    @field_validator("kms_key_arn")
-    @classmethod
-    def _kms_key(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None:
-            return value
-        region = info.data.get("region", "us-east-1")
-        if not _KMS_KEY.match(value):
-            raise ValueError(
-                f"must be a KMS key ARN (not an alias), e.g. 'arn:aws:kms:{region}:123456789012:key/<id>'"
-            )
-        if value.split(":")[3] != region:
-            raise ValueError(
-                f"must be a key in the buckets' region {region} (S3 uses keys of its own region only)"
-            )
-        return value
-
-    @model_serializer(mode="wrap")
-    def _without_unset_key(self, handler: SerializerFunctionWrapHandler) -> Any:
-        # No key: the same document as before the field existed (DAG JSON and hashes unchanged).
-        data = handler(self)
-        if isinstance(data, dict) and data.get("kms_key_arn") is None:
-            data.pop("kms_key_arn", None)
-        return data
-
-    @field_validator("region")
-    @classmethod
-    def _known_region_shape(cls, value: str) -> str:
-        if not _REGION.match(value):
-            raise ValueError("must look like an AWS region such as 'us-east-1' or 'eu-west-2'")
-        return value
-
-    @field_validator("endpoint_url")
-    @classmethod
-    def _http_endpoint(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value
-
-    @field_validator("tags")
-    @classmethod
-    def _aws_tag_limits(cls, value: dict[str, str]) -> dict[str, str]:
-        if len(value) > 50:
-            raise ValueError("AWS allows at most 50 tags per resource")
-        for key, tag_value in value.items():
-            if not 1 <= len(key) <= 128 or key.lower().startswith("aws:"):
-                raise ValueError(f"tag key {key!r} must be 1-128 characters and not start with 'aws:'")
-            if len(tag_value) > 256:
-                raise ValueError(f"tag {key!r} value must be at most 256 characters")
-        return value
 
 
 class LocalConfig(GlacierConfig):
     """Data lives on the local filesystem: bucket ``b``, path ``p`` -> ``base_path/b/p``."""
 
     kind: Literal["local"] = "local"
-    base_path: str = "./data"
-
-    @field_validator("base_path")
-    @classmethod
-    def _non_empty(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must be a directory path")
-        return value
+    base_path: str = setting(default="./data", check=_directory)
 
 
 StorageConfig = AwsConfig | LocalConfig
@@ -168,9 +411,9 @@ class LambdaConfig(GlacierConfig):
     """How a serverless (or local) task runs as an AWS Lambda function."""
 
     kind: Literal["lambda"] = "lambda"
-    memory: int = Field(default=1024, ge=128, le=10240, description="MB")
-    timeout: int = Field(default=900, ge=1, le=900, description="seconds")
-    ephemeral_storage: int = Field(default=512, ge=512, le=10240, description="MB of /tmp")
+    memory: int = setting(default=1024, ge=128, le=10240, description="MB")
+    timeout: int = setting(default=900, ge=1, le=900, description="seconds")
+    ephemeral_storage: int = setting(default=512, ge=512, le=10240, description="MB of /tmp")
     architecture: Literal["arm64", "x86_64"] = "arm64"
     python_version: Literal["3.12", "3.13"] = "3.12"
 
@@ -179,11 +422,11 @@ class SparkConfig(GlacierConfig):
     """How a spark task runs: an AWS Glue job (default) or EMR Serverless."""
 
     kind: Literal["spark"] = "spark"
-    workers: int = Field(default=2, ge=2, le=299)
+    workers: int = setting(default=2, ge=2, le=299)
     worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X", "G.025X"] = "G.1X"
     engine: Literal["glue", "emr-serverless"] = "glue"
     glue_version: Literal["5.0"] = "5.0"
-    timeout_minutes: int = Field(default=60, ge=1, le=2880)
+    timeout_minutes: int = setting(default=60, ge=1, le=2880)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,20 @@
-"""The typed DAG: pure graph data and algebra, no I/O."""
+"""The typed DAG: pure graph data and algebra, no I/O.
 
-from glacier.dag.build import DatasetRef, StepSpec, build_dag
-from glacier.dag.contract import CompiledPipeline, PipelineLoader, PipelineModule
-from glacier.dag.model import DatasetNode, ExecutorSpec, PipelineDAG, TaskDefinition, TaskNode
+The public names load on first use (PEP 562): the DSL records its plain step data
+(``glacier.dag.refs``) when a user's module is imported, and the pydantic models here are
+imported only when a pipeline is compiled (a Lambda cold start never compiles one).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from glacier.dag.build import build_dag
+    from glacier.dag.contract import CompiledPipeline, PipelineLoader, PipelineModule
+    from glacier.dag.model import DatasetNode, ExecutorSpec, PipelineDAG, TaskDefinition, TaskNode
+    from glacier.dag.refs import DatasetRef, StepSpec
 
 __all__ = [
     "CompiledPipeline",
@@ -17,3 +29,30 @@ __all__ = [
     "TaskNode",
     "build_dag",
 ]
+
+_HOMES = {
+    "CompiledPipeline": "glacier.dag.contract",
+    "DatasetNode": "glacier.dag.model",
+    "DatasetRef": "glacier.dag.refs",
+    "ExecutorSpec": "glacier.dag.model",
+    "PipelineDAG": "glacier.dag.model",
+    "PipelineLoader": "glacier.dag.contract",
+    "PipelineModule": "glacier.dag.contract",
+    "StepSpec": "glacier.dag.refs",
+    "TaskDefinition": "glacier.dag.model",
+    "TaskNode": "glacier.dag.model",
+    "build_dag": "glacier.dag.build",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'glacier.dag' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,13 +1,23 @@
 """The definition layer: providers, buckets, tasks and pipelines. Importing it reads and
-writes nothing, and needs neither pulumi nor an AWS SDK."""
+writes nothing, and needs neither pulumi nor an AWS SDK, nor pydantic: defining tasks and
+pipelines records plain data; the typed DAG (pydantic) is imported when a pipeline is
+compiled, and the names that need it (``load_pipelines``, ``CompiledPipeline``,
+``PipelineModule``) load on first use (PEP 562)."""
 
-from glacier.dag.contract import CompiledPipeline, PipelineModule
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from glacier.dsl.bucket import Bucket, PendingTransform
-from glacier.dsl.discovery import load_pipelines
 from glacier.dsl.lineage import MultiSourceTransformStep, TransformStep
 from glacier.dsl.pipeline import PendingStep, Pipeline
 from glacier.dsl.provider import ExecutionResource, Provider
 from glacier.dsl.task import Task
+
+if TYPE_CHECKING:
+    from glacier.dag.contract import CompiledPipeline, PipelineModule
+    from glacier.dsl.discovery import load_pipelines
 
 __all__ = [
     "Bucket",
@@ -23,3 +33,18 @@ __all__ = [
     "TransformStep",
     "load_pipelines",
 ]
+
+_HOMES = {
+    "CompiledPipeline": "glacier.dag.contract",
+    "PipelineModule": "glacier.dag.contract",
+    "load_pipelines": "glacier.dsl.discovery",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'glacier.dsl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value

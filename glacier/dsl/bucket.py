@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from glacier.dag.build import DatasetRef, dataset_node
-from glacier.dsl.compile import compile_steps, gc_paused
+from glacier.dag.refs import DatasetRef
 from glacier.dsl.lineage import (
     Dataset,
     LineageView,
@@ -182,6 +181,8 @@ class Bucket:
         )
 
     def compile(self, name: str | None = None) -> CompiledPipeline:
+        from glacier.dsl.compile import compile_steps, gc_paused  # the typed DAG: only now
+
         self._require_lineage("build a pipeline from")
         with gc_paused():
             return compile_steps(
@@ -219,6 +220,8 @@ class Bucket:
 
     def compile_dataset(self) -> DatasetNode:
         """This location as a DAG dataset node (the same node a compiled pipeline holds)."""
+        from glacier.dag.build import dataset_node
+
         return dataset_node(
             DatasetRef(
                 bucket=self.bucket,

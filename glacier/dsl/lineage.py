@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 
-from glacier.dag.build import DatasetRef, StepSpec
+from glacier.dag.refs import DatasetRef, StepSpec
 from glacier.dsl.task import Task
 from glacier.errors import DefinitionError
 

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from glacier.dsl.compile import compile_steps, gc_paused
 from glacier.dsl.lineage import (
     Dataset,
     LineageView,
@@ -309,6 +308,8 @@ class Pipeline:
         return self
 
     def compile(self, name: str | None = None) -> CompiledPipeline:
+        from glacier.dsl.compile import compile_steps, gc_paused  # the typed DAG: only now
+
         with gc_paused():
             steps = self.steps()
             if not steps:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from glacier.config import AwsConfig, LambdaConfig, LocalConfig, SparkConfig, StorageConfig
-from glacier.dag.build import normalize_location
-from glacier.dag.model import ExecutorKind, ExecutorSpec
 from glacier.dag.partitions import partition_keys
-from glacier.dag.schema import schema_from_declaration
+from glacier.dag.refs import normalize_location
 from glacier.dsl.bucket import Bucket
 from glacier.dsl.task import Task
 from glacier.errors import ConfigError, DefinitionError
+
+if TYPE_CHECKING:
+    from glacier.dag.model import ExecutorKind, ExecutorSpec
 
 
 class ExecutionResource:
@@ -29,6 +30,8 @@ class ExecutionResource:
     @property
     def spec(self) -> ExecutorSpec:
         """The executor as DAG data; one shared (immutable) instance for all its tasks."""
+        from glacier.dag.model import ExecutorSpec  # the typed DAG: only when compiling
+
         spec: ExecutorSpec | None = self.__dict__.get("_spec")
         if spec is None or spec.config is not self.config or spec.kind != self.type:
             spec = self.__dict__["_spec"] = ExecutorSpec(kind=self.type, config=self.config)
@@ -150,9 +153,11 @@ class Provider:
         hive-partitioned directory dataset (``path/date=.../``) that runs and backfills one
         partition at a time."""
         ref = normalize_location(bucket, path)
-        declared = (
-            None if schema is None else schema_from_declaration(schema, dataset=ref.id, mode=schema_mode)
-        )
+        declared = None
+        if schema is not None:
+            from glacier.dag.schema import schema_from_declaration  # pydantic: only when declared
+
+            declared = schema_from_declaration(schema, dataset=ref.id, mode=schema_mode)
         if declared is None and schema_mode != "freeze":
             raise DefinitionError(
                 f"Dataset '{ref.id}' has schema_mode={schema_mode!r} but no schema=.",

@@ -18,11 +18,13 @@ import re
 import sys
 import typing
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from glacier.code import source_hash
-from glacier.dag.model import DataFrameApi, ExecutorKind, ExecutorSpec, TaskDefinition
 from glacier.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from glacier.dag.model import DataFrameApi, ExecutorKind, ExecutorSpec, TaskDefinition
 
 _TASK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
@@ -95,6 +97,8 @@ class Task:
     @functools.cached_property
     def definition(self) -> TaskDefinition:
         """The task as DAG data: built on first access (compiling a pipeline), once."""
+        from glacier.dag.model import TaskDefinition
+
         return TaskDefinition(
             name=self.name,
             executor=self.executor.spec,

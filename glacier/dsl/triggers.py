@@ -8,17 +8,13 @@ datasets known).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from glacier.dag.build import check_bucket_name
-from glacier.dag.triggers import (
-    ArrivalSpec,
-    ScheduleTrigger,
-    check_prefix,
-    check_schedule_expression,
-    check_timezone,
-)
+from glacier.dag.refs import check_bucket_name
 from glacier.errors import DefinitionError
+
+if TYPE_CHECKING:
+    from glacier.dag.triggers import ArrivalSpec, ScheduleTrigger
 
 
 @dataclass(frozen=True)
@@ -30,6 +26,9 @@ class Triggers:
         return bool(self.schedules or self.arrivals)
 
     def with_schedule(self, expression: str, timezone: str | None) -> Triggers:
+        # The typed triggers (pydantic) load only for a pipeline that declares one.
+        from glacier.dag.triggers import ScheduleTrigger, check_schedule_expression, check_timezone
+
         # Checked here too, so the user gets the DefinitionError itself, not pydantic's wrapper.
         check_schedule_expression(expression)
         if timezone is not None:
@@ -44,6 +43,8 @@ class Triggers:
 def arrival_spec(bucket: Any, prefix: str | None) -> ArrivalSpec:
     """A bucket name, or a dataset (a Bucket / Pipeline): then its bucket, and its path as the
     prefix unless one is given."""
+    from glacier.dag.triggers import ArrivalSpec, check_prefix
+
     if hasattr(bucket, "as_bucket"):
         dataset = bucket.as_bucket()
         name, prefix = dataset.bucket, dataset.path if prefix is None else prefix

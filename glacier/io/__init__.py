@@ -5,10 +5,11 @@ botocore, the standard library and glacier's pure modules."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from glacier.config import StorageConfig
-from glacier.dag.model import DatasetNode
 from glacier.errors import ExecutionError
 from glacier.io.cancel import CancelToken, WriteCancelled
 from glacier.io.datasets import Dataset, dataset_class, open_dataset
@@ -22,6 +23,9 @@ from glacier.io.location import (
 )
 from glacier.io.read import StoredDataset, scan_uri, stat_uri
 from glacier.io.write import count_rows, write_atomic
+
+if TYPE_CHECKING:
+    from glacier.dag.model import DatasetNode
 
 __all__ = [
     "CancelToken",

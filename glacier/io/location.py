@@ -13,9 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from glacier.config import AwsConfig, LocalConfig, StorageConfig
-from glacier.dag.model import DatasetNode
+
+if TYPE_CHECKING:
+    from glacier.dag.model import DatasetNode
 
 StorageOptions = dict[str, str]
 

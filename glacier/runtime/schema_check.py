@@ -11,28 +11,23 @@ CSV and NDJSON files carry no dtypes: their scans take the declared dtypes (``sc
 so the check compares their column names and a value that does not parse as declared fails
 the read naming the column.
 
-Imports only polars, the standard library and glacier's pure modules (the Lambda/Glue runtime).
+Imports only polars, the standard library and glacier's pure modules (the Lambda/Glue runtime);
+the schema comparison (``glacier.dag.schema``, which holds the pydantic ``DatasetSchema``) is
+imported when a dataset has a declaration, so a run without one never imports pydantic.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from glacier.dag.schema import (
-    DatasetSchema,
-    SchemaComparison,
-    SchemaDifference,
-    compare_schemas,
-    describe_differences,
-    difference_fix,
-    python_dtype,
-    to_polars,
-)
 from glacier.errors import ExecutionError
 from glacier.formats import Format
+
+if TYPE_CHECKING:
+    from glacier.dag.schema import DatasetSchema, SchemaComparison, SchemaDifference
 
 TEXT_FORMATS = frozenset({Format.CSV, Format.NDJSON})
 
@@ -50,6 +45,8 @@ def scan_options(fmt: Format, declared: DatasetSchema | None) -> dict[str, Any]:
     columns with the declared dtypes (others infer nothing: their files store dtypes)."""
     if declared is None or fmt not in TEXT_FORMATS:
         return {}
+    from glacier.dag.schema import to_polars
+
     return {"schema_overrides": {name: to_polars(dtype) for name, dtype in declared.columns.items()}}
 
 
@@ -59,6 +56,8 @@ def check_input(
     """Check a task's input scan against its declaration before the task runs."""
     if declared is None:
         return SchemaCheck(dataset)
+    from glacier.dag.schema import describe_differences
+
     comparison = _compare(task, dataset, frame, declared, reading=True)
     if not comparison.ok:
         raise ExecutionError(
@@ -74,6 +73,8 @@ def check_output(task: str, dataset: str, frame: pl.LazyFrame, declared: Dataset
     """Check a task's result against its output's declaration before it is written."""
     if declared is None:
         return SchemaCheck(dataset)
+    from glacier.dag.schema import describe_differences, difference_fix
+
     comparison = _compare(task, dataset, frame, declared, reading=False)
     if not comparison.ok:
         raise ExecutionError(
@@ -93,6 +94,8 @@ def frame_schema(frame: pl.LazyFrame) -> dict[str, str]:
 def _compare(
     task: str, dataset: str, frame: pl.LazyFrame, declared: DatasetSchema, *, reading: bool
 ) -> SchemaComparison:
+    from glacier.dag.schema import SchemaComparison, SchemaDifference, compare_schemas
+
     try:
         actual = frame_schema(frame)
     except pl.exceptions.SchemaFieldNotFoundError as exc:
@@ -115,6 +118,8 @@ def _compare(
 
 
 def _input_fix(dataset: str, differences: tuple[SchemaDifference, ...]) -> str:
+    from glacier.dag.schema import python_dtype
+
     changes = []
     for d in differences:
         if d.kind == "dtype":

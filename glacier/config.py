@@ -37,6 +37,8 @@ Check = Callable[[Any, Mapping[str, Any]], Any]
 
 @dataclass(frozen=True)
 class _Setting:
+    """A field's declaration, as ``setting(...)`` records it."""
+
     default: Any = _MISSING
     default_factory: Callable[[], Any] | None = None
     ge: int | None = None
@@ -62,6 +64,8 @@ def setting(
 
 @dataclass(frozen=True)
 class _Field:
+    """A field of a config: its name, type, declaration and plain check."""
+
     name: str
     annotation: Any
     setting: _Setting

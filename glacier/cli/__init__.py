@@ -12,6 +12,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help and usage errors in typer's plain (click) format: the rich one imports rich and
+    # typer.rich_utils, which made `glacier --help` cost about as much as importing Polars
+    # (bench/cli_startup.py). The commands, options and help texts are the same.
+    rich_markup_mode=None,
 )
 
 # Each module registers the commands it implements (add yours here when it works). They are

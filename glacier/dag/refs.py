@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class DatasetRef:
+    """A dataset location as the DSL records it (``bucket/path``, checked)."""
+
     bucket: str
     path: str
     managed: bool = True

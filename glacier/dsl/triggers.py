@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Triggers:
+    """The schedules and arrivals declared on one pipeline definition."""
+
     schedules: tuple[ScheduleTrigger, ...] = ()
     arrivals: tuple[ArrivalSpec, ...] = ()
 

@@ -73,7 +73,7 @@ def _fields(cls: type, data: Any, what: str, aliases: Mapping[str, str] = {}) ->
     return given
 
 
-def _dump(value: Any, mode: str, exclude_none: bool) -> Any:
+def _dump(value: Any, mode: Literal["python", "json"], exclude_none: bool) -> Any:
     if isinstance(value, _Record):
         return value.model_dump(mode=mode, exclude_none=exclude_none)
     if isinstance(value, dict):
@@ -133,6 +133,8 @@ class _Record:
 
 @dataclass(frozen=True, kw_only=True)
 class DatasetLocation(_Record):
+    """Where one input or the output of a task is, and what it must hold."""
+
     uri: str  # s3://bucket/key (a key ending in '/' is a partitioned directory)
     format: Format
     schema_: DatasetSchema | None = None  # the declaration, if any ("schema" in JSON)
@@ -173,6 +175,8 @@ def _schema(where: str, value: Any) -> DatasetSchema | None:
 
 @dataclass(frozen=True, kw_only=True)
 class TaskEvent(_Record):
+    """What the state machine sends to run one task (S3 URIs only, never data)."""
+
     pipeline: str
     task: str
     code_ref: str  # "module:qualname", importable from the code bundle
@@ -235,6 +239,8 @@ def _location(what: str, value: Any) -> DatasetLocation:
 
 @dataclass(frozen=True, kw_only=True)
 class TaskResult(_Record):
+    """What a task's run returns: its output, rows, bytes and seconds."""
+
     pipeline: str
     task: str
     status: Literal["succeeded"] = "succeeded"

@@ -19,7 +19,7 @@ from glacier.runtime.event import DatasetLocation, TaskEvent, TaskResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
-USER_MODULE = '''
+USER_MODULE = """
 import polars as pl
 from glacier import Pipeline, Provider
 from glacier.config import AwsConfig, LambdaConfig
@@ -34,7 +34,7 @@ def add_one(df: pl.LazyFrame) -> pl.LazyFrame:
 raw = provider.bucket("lake", "raw/values.parquet")
 out = provider.bucket("lake", "clean/values.parquet")
 pipeline = Pipeline(name="lean").source(raw).transform(add_one).to(out)
-'''
+"""
 
 
 def test_a_cold_start_and_its_first_invocation_never_import_pydantic(tmp_path: Path) -> None:
@@ -150,7 +150,9 @@ def test_a_task_event_reads_and_writes_the_document_the_state_machine_sends() ->
         ({"partition": {"date": 1}}, "partition={'date': 1} is not a mapping of strings to strings"),
     ],
 )
-def test_a_malformed_event_is_one_config_error_naming_the_field(change: dict[str, object], named: str) -> None:
+def test_a_malformed_event_is_one_config_error_naming_its_field(
+    change: dict[str, object], named: str
+) -> None:
     with pytest.raises(ConfigError) as caught:
         TaskEvent.model_validate({**_event(), **change})
     assert named in str(caught.value) and "glacier deploy" in str(caught.value)

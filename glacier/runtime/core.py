@@ -25,7 +25,7 @@ from glacier.io import CancelToken, Dataset, as_lazy, open_dataset
 from glacier.io.location import StorageOptions
 from glacier.runtime import partition
 from glacier.runtime.event import DatasetLocation, TaskEvent, TaskResult
-from glacier.runtime.schema_check import check_input, check_output
+from glacier.runtime.schema_check import check_input, check_output, scan_dtypes, unreadable
 
 
 class Engine(Protocol):
@@ -69,7 +69,8 @@ def one_line(exc: BaseException) -> str:
 
 
 def dataset_at(location: DatasetLocation, options: StorageOptions | None) -> Dataset:
-    return open_dataset(location.uri, location.format, options)
+    dtypes = scan_dtypes(location.format, location.schema_)
+    return open_dataset(location.uri, location.format, options, dtypes=dtypes)
 
 
 def read_inputs(
@@ -85,7 +86,7 @@ def read_inputs(
             frames[param] = partition.with_keys(frames[param], location)
     for param, location in event.inputs.items():
         if isinstance(frames[param], pl.LazyFrame):
-            check_input(event.task, param, location.uri, frames[param], location.schema_)
+            check_input(event.task, param, location.uri, frames[param], location.schema_, location.format)
     return frames
 
 
@@ -128,6 +129,10 @@ def write_output(
     except GlacierError:
         raise
     except (pl.exceptions.PolarsError, OSError) as exc:
+        inputs = {param: (loc.uri, loc.format, loc.schema_) for param, loc in event.inputs.items()}
+        bad_input = unreadable(event.task, inputs, exc)
+        if bad_input is not None:
+            raise bad_input from exc
         raise ExecutionError(
             f"Task '{event.task}' failed while computing/writing '{out.uri}': {one_line(exc)}",
             task=event.task,

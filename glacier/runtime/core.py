@@ -8,8 +8,8 @@ pyspark-typed tasks through this same path. Every read and write goes through th
 dataset class (``glacier.io.datasets``), so whole publishes and version resolution hold for
 every engine and entry point.
 
-Imports only polars, pydantic, the standard library, glacier.runtime.event, glacier.formats,
-glacier.errors and glacier.io.
+Imports only polars, pydantic, botocore, the standard library, glacier.runtime (event,
+schema_check, catalog, partition), glacier.formats, glacier.errors and glacier.io.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from glacier.errors import ExecutionError, GlacierError
 from glacier.io import CancelToken, Dataset, as_lazy, open_dataset
 from glacier.io.location import StorageOptions
 from glacier.runtime import partition
+from glacier.runtime.catalog import update_catalog
 from glacier.runtime.event import DatasetLocation, TaskEvent, TaskResult
 from glacier.runtime.schema_check import check_input, check_output, scan_dtypes, unreadable
 
@@ -74,10 +75,14 @@ def dataset_at(location: DatasetLocation, options: StorageOptions | None) -> Dat
 
 
 def read_inputs(
-    event: TaskEvent, storage_options: StorageOptions | None, engine: Engine = POLARS
+    event: TaskEvent,
+    storage_options: StorageOptions | None,
+    engine: Engine = POLARS,
+    added: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """One frame per task parameter (for Polars, scans only: nothing is read yet), each Polars
-    scan checked against its declared schema (footers only)."""
+    scan checked against its declared schema (footers only); columns an 'evolve' declaration
+    lets through go into ``added`` (dataset URI -> column -> dtype)."""
     frames = {
         param: engine.read(dataset_at(location, storage_options)) for param, location in event.inputs.items()
     }
@@ -86,7 +91,11 @@ def read_inputs(
             frames[param] = partition.with_keys(frames[param], location)
     for param, location in event.inputs.items():
         if isinstance(frames[param], pl.LazyFrame):
-            check_input(event.task, param, location.uri, frames[param], location.schema_, location.format)
+            check = check_input(
+                event.task, param, location.uri, frames[param], location.schema_, location.format
+            )
+            if check.added and added is not None:
+                added[location.uri] = check.added_columns
     return frames
 
 
@@ -113,12 +122,16 @@ def write_output(
     *,
     cancel: CancelToken | None = None,
     engine: Engine = POLARS,
+    added: dict[str, dict[str, str]] | None = None,
 ) -> tuple[int | None, int]:
-    """Write atomically (partitioned as the event says); returns (rows or None, bytes stored)."""
+    """Write atomically (partitioned as the event says); returns (rows or None, bytes stored).
+    Columns beyond an 'evolve' output declaration go into ``added``."""
     out = event.output
     dataset = dataset_at(out, storage_options)
     if isinstance(frame, pl.LazyFrame):
-        check_output(event.task, out.uri, frame, out.schema_)
+        check = check_output(event.task, out.uri, frame, out.schema_)
+        if check.added and added is not None:
+            added[out.uri] = check.added_columns
         frame = partition.without_keys(frame, out)
     try:
         rows = engine.write(dataset, frame, partition_by=event.partition_by, cancel=cancel)
@@ -138,6 +151,7 @@ def write_output(
             task=event.task,
             fix=f"fix the query '{event.code_ref}' returns, or check '{out.uri}' is writable.",
         ) from exc
+    update_catalog(event.task, out, event.partition_by or out.partition_by, storage_options)
     stored = dataset.stat()
     return rows, stored.bytes if stored else 0
 
@@ -159,11 +173,12 @@ def execute_task(
             fix="run partitioned tasks on provider.local() or provider.serverless() (Polars).",
         )
     event = partition.in_partition(event)
-    frames = read_inputs(event, storage_options, engine)
+    added: dict[str, dict[str, str]] = {}
+    frames = read_inputs(event, storage_options, engine, added)
     frame = call_task(event, func, frames, engine)
     if cancel is not None:
         cancel.check()
-    rows, size = write_output(event, frame, storage_options, cancel=cancel, engine=engine)
+    rows, size = write_output(event, frame, storage_options, cancel=cancel, engine=engine, added=added)
     return TaskResult(
         pipeline=event.pipeline,
         task=event.task,
@@ -171,4 +186,5 @@ def execute_task(
         rows=rows,
         bytes=size,
         seconds=round(time.perf_counter() - started, 6),
+        schema_added=added,
     )

@@ -17,6 +17,16 @@ from glacier.errors import ConfigError
 from glacier.formats import Format
 
 
+class CatalogTarget(BaseModel):
+    """The Glue Data Catalog table of a directory dataset, which the runtime keeps on its
+    current version after each publish (``glacier.runtime.catalog``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database: str
+    table: str
+
+
 class DatasetLocation(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True)
 
@@ -25,6 +35,7 @@ class DatasetLocation(BaseModel):
     schema_: DatasetSchema | None = Field(default=None, alias="schema")  # the declaration, if any
     partition_by: list[str] | None = None  # hive keys of a partitioned directory dataset
     partition: dict[str, str] | None = None  # set once ``uri`` names one partition of it
+    catalog: CatalogTarget | None = None  # deployed outputs with an Athena table (directories)
 
 
 class TaskEvent(BaseModel):
@@ -82,6 +93,8 @@ class TaskResult(BaseModel):
     rows: int | None = Field(default=None, description="None when counting would re-read the data")
     bytes: int
     seconds: float
+    # Columns beyond a schema_mode="evolve" declaration: dataset URI -> column -> dtype name.
+    schema_added: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
 def partition_columns(task: TaskNode) -> list[str] | None:

@@ -48,10 +48,16 @@ _NDJSON_PARSE = re.compile(r"cannot parse '(?P<value>.*?)' \((?P<kind>\w+)\) as 
 
 @dataclass(frozen=True)
 class SchemaCheck:
-    """A passed check: the dataset and the columns an 'evolve' declaration let through."""
+    """A passed check: the dataset and the columns an 'evolve' declaration let through
+    (``added``; ``dtypes``: each one's dtype name), which run history records."""
 
     dataset: str
     added: tuple[str, ...] = ()
+    dtypes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def added_columns(self) -> dict[str, str]:
+        return dict(self.dtypes)
 
 
 def scan_dtypes(fmt: Format, declared: DatasetSchema | None) -> dict[str, pl.DataType]:
@@ -74,7 +80,7 @@ def check_input(
     format's first ``SAMPLE_ROWS`` rows are parsed too: its dtypes are in its values)."""
     if declared is None:
         return SchemaCheck(dataset)
-    comparison = _compare(task, dataset, frame, declared, reading=True)
+    comparison, actual = _compare(task, dataset, frame, declared, reading=True)
     if not comparison.ok:
         raise ExecutionError(
             f"Task '{task}' cannot run: input '{param}' ('{dataset}') does not match its declared "
@@ -95,14 +101,14 @@ def check_input(
                 task=task,
                 fix=f"check that '{dataset}' is a valid {fmt.value} file.",
             ) from exc
-    return SchemaCheck(dataset, comparison.added)
+    return _passed(dataset, comparison, actual)
 
 
 def check_output(task: str, dataset: str, frame: pl.LazyFrame, declared: DatasetSchema | None) -> SchemaCheck:
     """Check a task's result against its output's declaration before it is written."""
     if declared is None:
         return SchemaCheck(dataset)
-    comparison = _compare(task, dataset, frame, declared, reading=False)
+    comparison, actual = _compare(task, dataset, frame, declared, reading=False)
     if not comparison.ok:
         raise ExecutionError(
             f"Task '{task}' produced a result that does not match the declared schema of "
@@ -110,7 +116,11 @@ def check_output(task: str, dataset: str, frame: pl.LazyFrame, declared: Dataset
             task=task,
             fix=difference_fix(comparison.differences, producer=task),
         )
-    return SchemaCheck(dataset, comparison.added)
+    return _passed(dataset, comparison, actual)
+
+
+def _passed(dataset: str, comparison: SchemaComparison, actual: Mapping[str, str]) -> SchemaCheck:
+    return SchemaCheck(dataset, comparison.added, tuple((c, actual[c]) for c in comparison.added))
 
 
 def unreadable(
@@ -156,14 +166,14 @@ def frame_schema(frame: pl.LazyFrame) -> dict[str, str]:
 
 def _compare(
     task: str, dataset: str, frame: pl.LazyFrame, declared: DatasetSchema, *, reading: bool
-) -> SchemaComparison:
+) -> tuple[SchemaComparison, dict[str, str]]:
     try:
         actual = frame_schema(frame)
     except pl.exceptions.SchemaFieldNotFoundError as exc:
         # An NDJSON scan told to read a declared column the file does not have.
         column = _first_line(exc).strip("\"'")
         missing = SchemaDifference("missing", column, declared.columns.get(column), None)
-        return SchemaComparison((missing,), ())
+        return SchemaComparison((missing,), ()), {}
     except (pl.exceptions.PolarsError, OSError) as exc:
         what = (
             f"read the schema of '{dataset}'" if reading else f"resolve the result's schema for '{dataset}'"
@@ -175,7 +185,7 @@ def _compare(
             if reading
             else f"fix the query task '{task}' returns.",
         ) from exc
-    return compare_schemas(declared.columns, actual, declared.mode)
+    return compare_schemas(declared.columns, actual, declared.mode), actual
 
 
 def _input_fix(dataset: str, differences: tuple[SchemaDifference, ...]) -> str:

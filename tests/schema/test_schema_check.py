@@ -63,7 +63,8 @@ def test_freeze_rejects_new_columns_and_evolve_returns_them(tmp_path: Path) -> N
     with pytest.raises(ExecutionError, match="column 'channel' \\(String\\) is not declared"):
         check_input("clean", "orders", "lake/orders.parquet", frame, DECLARED)
     evolving = DECLARED.model_copy(update={"mode": "evolve"})
-    assert check_input("clean", "orders", "lake/orders.parquet", frame, evolving).added == ("channel",)
+    check = check_input("clean", "orders", "lake/orders.parquet", frame, evolving)
+    assert check.added == ("channel",) and check.added_columns == {"channel": "String"}
     # evolve still refuses a missing declared column
     ORDERS.drop("region").write_parquet(tmp_path / "orders.parquet")
     with pytest.raises(ExecutionError, match="column 'region' \\(String\\) is missing"):

@@ -233,6 +233,10 @@ def history(
                     task.error or "",
                 )
             console.print(table)
+            for task in store.task_rows(record.run_id):
+                for dataset, columns in sorted(task.schema_added.items()):
+                    listed = ", ".join(f"'{c}' ({t})" for c, t in columns.items())
+                    console.print(f"  {task.task}: '{dataset}' has undeclared column(s) {listed} (evolve)")
         store.close()
 
 

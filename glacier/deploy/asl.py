@@ -21,7 +21,7 @@ from glacier.deploy import naming
 from glacier.deploy.schedule import Leaf, Node, Series, schedule, tasks_of
 from glacier.deploy.timeouts import state_timeout
 from glacier.errors import DeploymentError
-from glacier.runtime.event import TaskEvent
+from glacier.runtime.event import CatalogTarget, TaskEvent
 
 # Step Functions quotas (Standard workflows).
 MAX_DEFINITION_BYTES = 1_048_576
@@ -58,9 +58,15 @@ class EmrTarget:
 Target = LambdaTarget | GlueTarget | EmrTarget
 
 
-def task_event(dag: PipelineDAG, task: TaskNode) -> dict[str, Any]:
-    """The TaskEvent a task's state sends (without the execution name, added at run time)."""
+def task_event(
+    dag: PipelineDAG, task: TaskNode, catalog: Mapping[str, CatalogTarget] | None = None
+) -> dict[str, Any]:
+    """The TaskEvent a task's state sends (without the execution name, added at run time);
+    ``catalog``: dataset id -> the Glue table the runtime updates after publishing it."""
     event = TaskEvent.for_task(dag, task, lambda dataset: f"s3://{dataset.bucket}/{dataset.path}")
+    target = (catalog or {}).get(task.output)
+    if target is not None:
+        event = event.model_copy(update={"output": event.output.model_copy(update={"catalog": target})})
     return event.model_dump(mode="json", exclude={"execution"}, exclude_none=True)
 
 
@@ -70,9 +76,11 @@ def build_definition(
     *,
     weights: Mapping[str, float] | None = None,
     partition: str | None = None,
+    catalog: Mapping[str, CatalogTarget] | None = None,
 ) -> dict[str, Any]:
     """The state machine definition (a JSON-ready dict) running ``dag`` on ``targets``; its
-    service integrations are in ``partition`` (default: that of the pipeline's region)."""
+    service integrations are in ``partition`` (default: that of the pipeline's region);
+    ``catalog``: the Glue tables of directory outputs (``task_event``)."""
     missing = sorted(t.name for t in dag.tasks if t.name not in targets)
     if missing:
         raise DeploymentError(
@@ -80,7 +88,7 @@ def build_definition(
             fix="declare a Lambda function or Spark job for every task.",
         )
     plan = schedule(dependency_map(dag.tasks), weights)
-    builder = _Builder(dag, targets, partition or _storage_partition(dag))
+    builder = _Builder(dag, targets, partition or _storage_partition(dag), catalog or {})
     start, states = builder.chain(plan, end=True)
     definition = {
         "Comment": f"Glacier pipeline {dag.name}",
@@ -136,10 +144,17 @@ def _storage_partition(dag: PipelineDAG) -> str:
 
 
 class _Builder:
-    def __init__(self, dag: PipelineDAG, targets: Mapping[str, Target], partition: str) -> None:
+    def __init__(
+        self,
+        dag: PipelineDAG,
+        targets: Mapping[str, Target],
+        partition: str,
+        catalog: Mapping[str, CatalogTarget],
+    ) -> None:
         self.dag = dag
         self.targets = targets
         self.partition = partition
+        self.catalog = catalog
         self.parallels = 0
 
     def chain(self, node: Node, *, end: bool) -> tuple[str, dict[str, Any]]:
@@ -218,7 +233,7 @@ class _Builder:
 
     def invocation(self, task: TaskNode) -> dict[str, Any]:
         target = self.targets[task.name]
-        event = task_event(self.dag, task)
+        event = task_event(self.dag, task, self.catalog)
         if isinstance(target, LambdaTarget):
             payload = {**event, "execution.$": "$$.Execution.Name"}
             if any(ds.partition_by for ds in self.dag.datasets):

@@ -5,11 +5,14 @@ The pure half maps a dataset (bucket, path, format, schema, partition keys) to a
 output formats of its file format, its S3 location. The Pulumi half declares one
 ``aws.glue.CatalogDatabase`` (per program) and an ``aws.glue.CatalogTable`` per spec.
 
-Athena reads every object under a table's LOCATION prefix, so a single-file dataset
-(``raw/orders.csv``) cannot be located by its folder, which may hold other datasets. Its
-table is a symlink table instead (``SymlinkTextInputFormat``): its location is a prefix
-holding one manifest object that lists the file's URI, declared alongside the table.
-A directory dataset is located by its own prefix; its hive keys become partition keys.
+Athena reads every object under a table's LOCATION prefix, so no table is located at a
+dataset's own path: each is a symlink table (``SymlinkTextInputFormat``) whose location holds
+manifests listing the data files to read. A single file (``raw/orders.csv``), published in
+place, gets one manifest naming it, declared here in the artifacts bucket. A directory
+dataset is published as versions under its prefix (several retained at once), so its table
+is located at ``<prefix>_glacier_symlink/``, whose manifests the runtime rewrites after every
+publish (``glacier.runtime.catalog``); its hive keys become partition keys, which the runtime
+adds as partitions appear.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import pulumi_aws as aws
 from glacier.dag.schema import DtypeSpec, parse_dtype
 from glacier.errors import DeploymentError
 from glacier.formats import Format
+from glacier.runtime.catalog import symlink_location
+from glacier.runtime.event import CatalogTarget
 
 TABLE_NAME_MAX = 255
 MANIFEST_PREFIX = "glacier-catalog"  # artifacts-bucket prefix of the symlink manifests
@@ -178,18 +183,27 @@ def table_spec(
         name=name,
         columns=tuple((c, t) for c, t in columns if c not in keys),
         partition_keys=tuple((c, t) for c, t in columns if c in keys),
-        storage=storage,
-        location=f"s3://{bucket}/{path.rstrip('/')}/",
+        storage=replace(storage, input_format=_SYMLINK_INPUT, output_format=_TEXT_OUTPUT),
+        location=symlink_location(f"s3://{bucket}/{path}"),
     )
     if fmt is Format.PARQUET_DIR:
         return spec
     return replace(
         spec,
-        storage=replace(storage, input_format=_SYMLINK_INPUT, output_format=_TEXT_OUTPUT),
         location=None,
         manifest_key=f"{MANIFEST_PREFIX}/{name}/manifest",
         manifest_body=f"s3://{bucket}/{path}\n",
     )
+
+
+def catalog_targets(specs: Iterable[CatalogTableSpec], database: str) -> dict[str, CatalogTarget]:
+    """Dataset id -> the table the runtime keeps on the dataset's current version (directory
+    datasets: their manifests are rewritten after each publish)."""
+    return {
+        spec.dataset: CatalogTarget(database=database, table=spec.name)
+        for spec in specs
+        if spec.manifest_key is None
+    }
 
 
 def _hive_columns(dataset: str, schema: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -264,6 +278,7 @@ class CatalogDeclaration:
     database: aws.glue.CatalogDatabase
     region: str
     tags: Mapping[str, str]
+    name: str = ""  # the database's name (known before it is created: ``database_name``)
 
 
 def declare_database(
@@ -302,7 +317,7 @@ class DataCatalog(pulumi.ComponentResource):
         self.database = declare_database(
             f"{name}-database", database, region=region, opts=pulumi.ResourceOptions(parent=self)
         )
-        self.declaration = CatalogDeclaration(self.database, region, tags)
+        self.declaration = CatalogDeclaration(self.database, region, tags, database_name(database))
         self.register_outputs({"database": self.database.name})
 
 

@@ -29,6 +29,7 @@ from glacier.deploy.catalog import (
     STORAGE_FORMATS,
     CatalogDeclaration,
     CatalogTableSpec,
+    catalog_targets,
     declare_tables,
     table_spec,
 )
@@ -103,6 +104,9 @@ class PipelineDeployment(TriggerLayer):
         specs = catalog_specs(self.dag)
         if args.catalog is None or not specs:
             return
+        # Directory outputs: their task updates the table after each publish (its event says
+        # which table, its role may add partitions to it).
+        self.catalog_targets = catalog_targets(specs, args.catalog.name)
         self.catalog_table_resources = declare_tables(
             self,
             self._name,
@@ -137,7 +141,11 @@ def catalog_specs(dag: PipelineDAG) -> list[CatalogTableSpec]:
     keys = {task.output: partition_columns(task) or [] for task in dag.tasks}
     return [
         table_spec(
-            bucket=ds.bucket, path=ds.path, fmt=ds.format, schema=ds.columns, partition_by=keys.get(ds.id, [])
+            bucket=ds.bucket,
+            path=ds.path,
+            fmt=ds.format,
+            schema=ds.columns,
+            partition_by=keys.get(ds.id) or list(ds.partition_by),
         )
         for ds in dag.datasets
         if ds.columns is not None and ds.format in STORAGE_FORMATS

@@ -3,7 +3,8 @@ job or an EMR Serverless application per spark task, each with its own role and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +15,7 @@ from glacier.deploy import iam, naming, packaging
 from glacier.deploy.artifacts import ArtifactsLayer
 from glacier.deploy.timeouts import lambda_timeout
 from glacier.errors import DeploymentError
+from glacier.runtime.event import CatalogTarget
 
 LAMBDA_HANDLER = "glacier.runtime.lambda_handler.handler"
 EMR_RELEASE = "emr-7.9.0"
@@ -23,6 +25,9 @@ class ComputeLayer(ArtifactsLayer):
     function_resources: dict[str, aws.lambda_.Function]
     job_resources: dict[str, aws.glue.Job]
     emr_resources: dict[str, tuple[aws.emrserverless.Application, aws.iam.Role]]
+    # Dataset id -> the Glue table a directory output's task keeps current (the component's
+    # catalog sets it; none without a catalog).
+    catalog_targets: Mapping[str, CatalogTarget] = MappingProxyType({})
 
     def _compute(self) -> None:
         """One function, job or application per task, by its executor's configuration."""
@@ -51,6 +56,7 @@ class ComputeLayer(ArtifactsLayer):
                     self._arns(account),
                     log_groups=log_groups,
                     artifacts=self._spark_artifacts(task, account) if spark else None,
+                    catalog=self.catalog_targets.get(task.output),
                 )
             )
         )

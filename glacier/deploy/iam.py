@@ -21,6 +21,7 @@ from glacier.dag.model import DatasetNode, PipelineDAG, TaskNode
 from glacier.deploy import naming
 from glacier.io.datasets import dataset_class
 from glacier.io.staging import STAGING_MARK as _STAGING_MARK
+from glacier.runtime.event import CatalogTarget, partition_columns
 
 Policy = dict[str, Any]
 VERSION = "2012-10-17"
@@ -78,6 +79,11 @@ class Arns:
 
     def state_machine(self, name: str) -> str:
         return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{name}"
+
+    def glue_table(self, database: str, table: str) -> list[str]:
+        """A Glue table's ARN with the catalog and database ARNs its actions also check."""
+        base = f"arn:{self.partition}:glue:{self.region}:{self.account}"
+        return [f"{base}:catalog", f"{base}:database/{database}", f"{base}:table/{database}/{table}"]
 
 
 def dumps(policy: Mapping[str, Any]) -> str:
@@ -152,8 +158,11 @@ def task_policy(
     *,
     log_groups: Sequence[str],
     artifacts: ArtifactAccess | None = None,
+    catalog: CatalogTarget | None = None,
 ) -> Policy:
-    """What one task's role may do: read its inputs, write its output, write its logs."""
+    """What one task's role may do: read its inputs, write its output, write its logs; with
+    ``catalog`` (the Glue table of a hive-partitioned directory output) add partitions to
+    that one table (``glacier.runtime.catalog``)."""
     inputs = sorted({dag.dataset(ds) for ds in task.inputs.values()}, key=lambda d: d.id)
     output = dag.dataset(task.output)
     statements = [
@@ -203,6 +212,14 @@ def task_policy(
     kms = _kms_statement(dag, arns)
     if kms is not None:
         statements.append(kms)
+    if catalog is not None and (output.partition_by or partition_columns(task)):
+        statements.append(
+            _statement(
+                "AddOutputPartitions",
+                ["glue:GetTable", "glue:BatchCreatePartition"],
+                arns.glue_table(catalog.database, catalog.table),
+            )
+        )
     if artifacts is not None:
         if artifacts.read_keys:
             statements.append(

@@ -60,7 +60,12 @@ class OrchestrationLayer(ComputeLayer):
         # Known at preview time unless the pipeline has EMR tasks: names are deterministic.
         return self._with_emr_ids(
             lambda account, emr: asl.dumps(
-                asl.build_definition(self.dag, self._targets(account, emr), partition=self.partition)
+                asl.build_definition(
+                    self.dag,
+                    self._targets(account, emr),
+                    partition=self.partition,
+                    catalog=self.catalog_targets,
+                )
             )
         )
 

@@ -6,6 +6,8 @@ the current version of a directory dataset first, so a reader never mixes two ve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import polars as pl
 
 from glacier.formats import Format
@@ -15,9 +17,16 @@ from glacier.io.location import StorageOptions
 __all__ = ["HIDDEN_PREFIXES", "StoredDataset", "scan_uri", "stat_uri"]
 
 
-def scan_uri(uri: str, fmt: Format, options: StorageOptions | None = None) -> pl.LazyFrame:
-    """A LazyFrame over the dataset at ``uri`` (nothing is read until it is collected)."""
-    return open_dataset(uri, fmt, options).load()
+def scan_uri(
+    uri: str,
+    fmt: Format,
+    options: StorageOptions | None = None,
+    *,
+    dtypes: Mapping[str, pl.DataType] | None = None,
+) -> pl.LazyFrame:
+    """A LazyFrame over the dataset at ``uri`` (nothing is read until it is collected);
+    ``dtypes``: declared columns, read as declared from formats that store no dtypes."""
+    return open_dataset(uri, fmt, options, dtypes=dtypes).load()
 
 
 def stat_uri(uri: str, fmt: Format, options: StorageOptions | None = None) -> StoredDataset | None:

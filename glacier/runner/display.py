@@ -76,6 +76,8 @@ class ProgressDisplay:
         self.console.print(
             f"[{style}]{run.status:>9}[/] {run.name} ({pipeline}) {run.seconds:.2f} s", highlight=False
         )
+        for note in run.schema_notes():
+            self.console.print(f"          [cyan]{note}[/]", highlight=False)
 
 
 def summary_table(result: RunResult) -> Table:

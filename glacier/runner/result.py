@@ -24,10 +24,22 @@ class TaskRun:
     exception: BaseException | None = field(default=None, repr=False, compare=False)
     started_at: float = 0.0  # time.time() when the task started (for overlap checks)
     finished_at: float = 0.0
+    # Columns beyond a schema_mode="evolve" declaration (dataset URI -> column -> dtype), and
+    # those of them the task's previous successful run did not meet (``schema_notes``).
+    schema_added: dict[str, dict[str, str]] = field(default_factory=dict)
+    schema_gained: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def cached(self) -> bool:
         return self.status == "cached"
+
+    def schema_notes(self) -> list[str]:
+        """``dataset 's3://lake/events/' gained column 'channel' (String)``, one per column."""
+        return [
+            f"dataset '{dataset}' gained column '{column}' ({dtype}) (schema_mode='evolve')"
+            for dataset, columns in sorted(self.schema_gained.items())
+            for column, dtype in columns.items()
+        ]
 
 
 @dataclass
@@ -59,4 +71,5 @@ class RunResult:
             lines.append(
                 f"  {task.name:<30} {task.status:<9} {rows:>12} rows {size:>14} B {task.seconds:8.2f} s"
             )
+            lines += [f"    {note}" for note in task.schema_notes()]
         return "\n".join(lines)

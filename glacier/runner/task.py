@@ -114,7 +114,14 @@ class TaskExecution:
                     return self._finish(cached, hit.output_fingerprint)
             outcome = self._attempts(func)
             stored = stat_uri(self.event.output.uri, self.event.output.format, context.options)
-            run = self._task_run("succeeded", rows=outcome.rows, bytes=outcome.bytes, attempts=self.attempts)
+            run = self._task_run(
+                "succeeded",
+                rows=outcome.rows,
+                bytes=outcome.bytes,
+                attempts=self.attempts,
+                schema_added=outcome.schema_added,
+                schema_gained=self._gained(outcome.schema_added),
+            )
             output = self.event.output
             fingerprint = context.identity(task, output.uri, output.format, stored) if stored else None
             return self._finish(run, fingerprint)
@@ -122,6 +129,19 @@ class TaskExecution:
             if context.stop.stopped:
                 return self._task_run("interrupted", attempts=self.attempts, error="interrupted")
             return self._finish(self._failed(exc), None)
+
+    def _gained(self, added: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        """The undeclared ('evolve') columns the task's previous successful run did not meet."""
+        if not added:
+            return {}
+        context = self.context
+        previous = context.history.task_history(context.dag.name, self.task.name, 1, ("succeeded",))
+        seen = previous[-1].schema_added if previous else {}
+        gained = {
+            uri: {c: t for c, t in columns.items() if c not in seen.get(uri, {})}
+            for uri, columns in added.items()
+        }
+        return {uri: columns for uri, columns in gained.items() if columns}
 
     def _stat_inputs(self) -> None:
         """Every input must exist; its size and fingerprint feed the cache key and history."""
@@ -254,4 +274,5 @@ def task_record(
         error=run.error,
         traceback=run.traceback,
         fix=run.fix,
+        schema_added=run.schema_added,
     )

@@ -8,8 +8,8 @@ pyspark-typed tasks through this same path. Every read and write goes through th
 dataset class (``glacier.io.datasets``), so whole publishes and version resolution hold for
 every engine and entry point.
 
-Imports only polars, pydantic, the standard library, glacier.runtime.event, glacier.formats,
-glacier.errors and glacier.io.
+Imports only polars, pydantic, botocore, the standard library, glacier.runtime (event,
+schema_check, catalog, partition), glacier.formats, glacier.errors and glacier.io.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from glacier.errors import ExecutionError, GlacierError
 from glacier.io import CancelToken, Dataset, as_lazy, open_dataset
 from glacier.io.location import StorageOptions
 from glacier.runtime import partition
+from glacier.runtime.catalog import update_catalog
 from glacier.runtime.event import DatasetLocation, TaskEvent, TaskResult
-from glacier.runtime.schema_check import check_input, check_output
+from glacier.runtime.schema_check import check_input, check_output, scan_dtypes, unreadable
 
 
 class Engine(Protocol):
@@ -69,14 +70,19 @@ def one_line(exc: BaseException) -> str:
 
 
 def dataset_at(location: DatasetLocation, options: StorageOptions | None) -> Dataset:
-    return open_dataset(location.uri, location.format, options)
+    dtypes = scan_dtypes(location.format, location.schema_)
+    return open_dataset(location.uri, location.format, options, dtypes=dtypes)
 
 
 def read_inputs(
-    event: TaskEvent, storage_options: StorageOptions | None, engine: Engine = POLARS
+    event: TaskEvent,
+    storage_options: StorageOptions | None,
+    engine: Engine = POLARS,
+    added: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """One frame per task parameter (for Polars, scans only: nothing is read yet), each Polars
-    scan checked against its declared schema (footers only)."""
+    scan checked against its declared schema (footers only); columns an 'evolve' declaration
+    lets through go into ``added`` (dataset URI -> column -> dtype)."""
     frames = {
         param: engine.read(dataset_at(location, storage_options)) for param, location in event.inputs.items()
     }
@@ -85,7 +91,11 @@ def read_inputs(
             frames[param] = partition.with_keys(frames[param], location)
     for param, location in event.inputs.items():
         if isinstance(frames[param], pl.LazyFrame):
-            check_input(event.task, param, location.uri, frames[param], location.schema_)
+            check = check_input(
+                event.task, param, location.uri, frames[param], location.schema_, location.format
+            )
+            if check.added and added is not None:
+                added[location.uri] = check.added_columns
     return frames
 
 
@@ -112,12 +122,16 @@ def write_output(
     *,
     cancel: CancelToken | None = None,
     engine: Engine = POLARS,
+    added: dict[str, dict[str, str]] | None = None,
 ) -> tuple[int | None, int]:
-    """Write atomically (partitioned as the event says); returns (rows or None, bytes stored)."""
+    """Write atomically (partitioned as the event says); returns (rows or None, bytes stored).
+    Columns beyond an 'evolve' output declaration go into ``added``."""
     out = event.output
     dataset = dataset_at(out, storage_options)
     if isinstance(frame, pl.LazyFrame):
-        check_output(event.task, out.uri, frame, out.schema_)
+        check = check_output(event.task, out.uri, frame, out.schema_)
+        if check.added and added is not None:
+            added[out.uri] = check.added_columns
         frame = partition.without_keys(frame, out)
     try:
         rows = engine.write(dataset, frame, partition_by=event.partition_by, cancel=cancel)
@@ -128,11 +142,16 @@ def write_output(
     except GlacierError:
         raise
     except (pl.exceptions.PolarsError, OSError) as exc:
+        inputs = {param: (loc.uri, loc.format, loc.schema_) for param, loc in event.inputs.items()}
+        bad_input = unreadable(event.task, inputs, exc)
+        if bad_input is not None:
+            raise bad_input from exc
         raise ExecutionError(
             f"Task '{event.task}' failed while computing/writing '{out.uri}': {one_line(exc)}",
             task=event.task,
             fix=f"fix the query '{event.code_ref}' returns, or check '{out.uri}' is writable.",
         ) from exc
+    update_catalog(event.task, out, event.partition_by or out.partition_by, storage_options)
     stored = dataset.stat()
     return rows, stored.bytes if stored else 0
 
@@ -154,11 +173,12 @@ def execute_task(
             fix="run partitioned tasks on provider.local() or provider.serverless() (Polars).",
         )
     event = partition.in_partition(event)
-    frames = read_inputs(event, storage_options, engine)
+    added: dict[str, dict[str, str]] = {}
+    frames = read_inputs(event, storage_options, engine, added)
     frame = call_task(event, func, frames, engine)
     if cancel is not None:
         cancel.check()
-    rows, size = write_output(event, frame, storage_options, cancel=cancel, engine=engine)
+    rows, size = write_output(event, frame, storage_options, cancel=cancel, engine=engine, added=added)
     return TaskResult(
         pipeline=event.pipeline,
         task=event.task,
@@ -166,4 +186,5 @@ def execute_task(
         rows=rows,
         bytes=size,
         seconds=round(time.perf_counter() - started, 6),
+        schema_added=added,
     )

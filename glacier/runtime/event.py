@@ -132,6 +132,19 @@ class _Record:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CatalogTarget(_Record):
+    """The Glue Data Catalog table of a directory dataset, which the runtime keeps on its
+    current version after each publish (``glacier.runtime.catalog``)."""
+
+    database: str
+    table: str
+
+    def __post_init__(self) -> None:
+        _text("catalog.database", self.database)
+        _text("catalog.table", self.table)
+
+
+@dataclass(frozen=True, kw_only=True)
 class DatasetLocation(_Record):
     """Where one input or the output of a task is, and what it must hold."""
 
@@ -140,6 +153,7 @@ class DatasetLocation(_Record):
     schema_: DatasetSchema | None = None  # the declaration, if any ("schema" in JSON)
     partition_by: list[str] | None = None  # hive keys of a partitioned directory dataset
     partition: dict[str, str] | None = None  # set once ``uri`` names one partition of it
+    catalog: CatalogTarget | None = None  # deployed outputs with an Athena table (directories)
 
     _aliases = {"schema": "schema_"}
 
@@ -155,6 +169,9 @@ class DatasetLocation(_Record):
         object.__setattr__(self, "schema_", _schema(where, self.schema_))
         object.__setattr__(self, "partition_by", _texts(f"{where} partition_by", self.partition_by))
         object.__setattr__(self, "partition", _text_map(f"{where} partition", self.partition))
+        if self.catalog is not None and not isinstance(self.catalog, CatalogTarget):
+            catalog = CatalogTarget(**_fields(CatalogTarget, self.catalog, f"{where} catalog"))
+            object.__setattr__(self, "catalog", catalog)
 
 
 def _schema(where: str, value: Any) -> DatasetSchema | None:
@@ -248,6 +265,8 @@ class TaskResult(_Record):
     rows: int | None = None  # None when counting would re-read the data
     bytes: int
     seconds: float
+    # Columns beyond a schema_mode="evolve" declaration: dataset URI -> column -> dtype name.
+    schema_added: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
 
 def partition_columns(task: TaskNode) -> list[str] | None:

@@ -118,7 +118,7 @@ def test_todays_layout_reads_unchanged_then_migrates(tmp_path: Path) -> None:
     with History(folder) as history:
         new_run = history.start_run("sales", "local:/data/lake")
         history.finish_run(new_run, "succeeded", 0.1)
-    assert _raw(db, "PRAGMA user_version") == [(CURRENT_VERSION,)] and CURRENT_VERSION == 3
+    assert _raw(db, "PRAGMA user_version") == [(CURRENT_VERSION,)] and CURRENT_VERSION == 4
     assert tuple(r[1] for r in _raw(db, "PRAGMA table_info(runs)")) == RUN_COLUMNS
     assert tuple(r[1] for r in _raw(db, "PRAGMA table_info(tasks)")) == TASK_COLUMNS
     old_runs = _raw(

@@ -4,13 +4,16 @@ with the real pulumi_aws v7 classes, table columns equal to the DAG's derived sc
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import parliament
 import polars as pl
 import pulumi
 import pulumi_aws as aws
 import pytest
+from parliament import analyze_policy_string
 
 from glacier import load_pipelines
 from glacier.dag.schema import DatasetSchema, schema_from_declaration
@@ -22,7 +25,8 @@ from glacier.deploy.catalog import (
     table_name,
     table_spec,
 )
-from glacier.deploy.plan import run_under_mocks
+from glacier.deploy.component import DeployOptions
+from glacier.deploy.plan import ACCOUNT, plan, run_under_mocks
 from glacier.errors import DeploymentError
 from glacier.formats import Format
 from glacier.runtime.event import partition_columns
@@ -83,8 +87,10 @@ def test_storage_per_format() -> None:
     events = table_spec(
         bucket="lake", path="events/", fmt=Format.PARQUET_DIR, schema=schema, partition_by=["region"]
     )
-    assert events.location == "s3://lake/events/"
-    assert events.storage.input_format == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    # Not the prefix, which holds every retained version: the manifests the runtime keeps.
+    assert events.location == "s3://lake/events/_glacier_symlink/" and events.manifest_key is None
+    assert events.storage.input_format == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+    assert events.storage.serde == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
     assert events.columns == (("id", "bigint"),) and events.partition_keys == (("region", "string"),)
     with pytest.raises(DeploymentError, match="partitioned by day"):
         table_spec(bucket="lake", path="events/", fmt=Format.PARQUET_DIR, schema=schema, partition_by=["day"])
@@ -167,7 +173,7 @@ def test_catalog_tables_under_mocks_equal_the_dag_schemas() -> None:
             c for c, _ in partition
         ]
         if ds.format is Format.PARQUET_DIR:
-            assert descriptor["location"] == f"s3://{ds.bucket}/{ds.path}"
+            assert descriptor["location"] == f"s3://{ds.bucket}/{ds.path}_glacier_symlink/"
         else:
             assert (
                 descriptor["location"]
@@ -183,3 +189,49 @@ def test_catalog_tables_under_mocks_equal_the_dag_schemas() -> None:
     }
     assert manifests["glacier-catalog/sales_raw_orders/manifest"] == "s3://sales-raw/orders.csv\n"
     assert len(manifests) == 6  # every single-file dataset; the directory needs none
+
+
+def test_a_partitioned_output_table_its_event_and_its_role_under_mocks() -> None:
+    """The deployment of a partitioned directory output: its table is located at the
+    manifests the runtime keeps, its task's event names the table, and its role may add
+    partitions to that table only (parliament finds nothing)."""
+    result = plan(
+        str(REPO / "examples/operations/partitioned.py"),
+        loader=load_pipelines,
+        options=DeployOptions(build_layer=False),
+    )
+    tables = {r.inputs["name"]: r.inputs for r in result.by_type(TABLE)}
+    daily = tables["ops_lake_daily_clicks"]
+    assert daily["storageDescriptor"]["location"] == "s3://ops-lake/daily_clicks/_glacier_symlink/"
+    assert daily["storageDescriptor"]["inputFormat"] == "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat"
+    assert daily["partitionKeys"] == [{"name": "date", "type": "date"}]
+
+    (machine,) = result.by_type("aws:sfn/stateMachine:StateMachine")
+    states = json.loads(machine.inputs["definition"])["States"]
+    (state,) = [s for s in states.values() if s["Type"] == "Task"]
+    output = state["Parameters"]["Payload"]["output"]
+    assert output["catalog"] == {"database": "glacier", "table": "ops_lake_daily_clicks"}
+    assert "catalog" not in state["Parameters"]["Payload"]["inputs"]["clicks"]
+
+    policies = [json.loads(r.inputs["policy"]) for r in result.by_type("aws:iam/rolePolicy:RolePolicy")]
+    (task_policy,) = [p for p in policies if any(s["Sid"] == "WriteOutput" for s in p["Statement"])]
+    (glue,) = [s for s in task_policy["Statement"] if s["Sid"] == "AddOutputPartitions"]
+    base = f"arn:aws:glue:eu-west-1:{ACCOUNT}"
+    assert glue["Action"] == ["glue:BatchCreatePartition", "glue:GetTable"]
+    assert glue["Resource"] == [
+        f"{base}:catalog",
+        f"{base}:database/glacier",
+        f"{base}:table/glacier/ops_lake_daily_clicks",
+    ]
+    findings = analyze_policy_string(json.dumps(task_policy)).findings
+    rated = [parliament.enhance_finding(f) for f in findings]
+    assert [f.issue for f in rated if f.severity in ("MEDIUM", "HIGH", "CRITICAL")] == []
+
+
+def test_outputs_without_partitions_need_no_glue_permission() -> None:
+    """A file's manifest is static; an unpartitioned directory's is an object under its own
+    prefix, which its role already writes."""
+    example = str(REPO / "examples/schemas/pipelines.py")
+    result = plan(example, loader=load_pipelines, options=DeployOptions(build_layer=False))
+    for resource in result.by_type("aws:iam/rolePolicy:RolePolicy"):
+        assert "glue:" not in resource.inputs["policy"], resource.name

@@ -1,6 +1,6 @@
 """The schemas derived before a run (on empty frames) equal those of the files a real run
-writes: the sales example and the TPC-H pipelines, their sources declared from the generated
-files by ``infer_sources``."""
+writes: the sales example, the runnable seed examples and the TPC-H pipelines, their sources
+declared from the generated files by ``infer_sources``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import polars as pl
 import pytest
 
 from glacier import load_pipelines
@@ -99,6 +100,49 @@ def test_tpch_pipelines(module: str, tpch_data: Path, state_dir: Path) -> None:
         pipelines = list(load_pipelines(REPO / "bench" / module).pipelines)
     finally:
         sys.path.remove(str(REPO / "bench"))
+    derived = derive_pipelines(pipelines, declared_sources(pipelines, storage))
+    for compiled in pipelines:
+        run_pipeline(compiled, storage=storage, state_dir=state_dir)
+    assert assert_derived_equals_written(pipelines, derived, storage) == sum(
+        len(p.dag.tasks) for p in pipelines
+    )
+
+
+# The seed examples that run (seed 000; example2's tasks are placeholders, seed 001 has no
+# sample data): their sources, as tests/runtime/test_runtime_seed_examples.py writes them.
+def _seed_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    sys.path.insert(0, str(REPO / "tests/runtime"))
+    try:
+        from runtime_helpers import CUSTOMERS, PRODUCTS, SALES
+    finally:
+        sys.path.remove(str(REPO / "tests/runtime"))
+    return SALES, CUSTOMERS, PRODUCTS
+
+
+@pytest.mark.parametrize(
+    ("example", "sources"),
+    [
+        ("core_single_source.py", {"data-lake/raw/data.parquet": "sales"}),
+        ("core_multi_source.py", {"data/sales.parquet": "sales", "data/customers.parquet": "customers"}),
+        ("example1_simple_etl.py", {"data/raw.parquet": "sales"}),
+        (
+            "example3_join.py",
+            {
+                "data/sales.parquet": "sales",
+                "data/customers.parquet": "customers",
+                "data/products.parquet": "products",
+            },
+        ),
+    ],
+)
+def test_seed_examples(example: str, sources: dict[str, str], tmp_path: Path, state_dir: Path) -> None:
+    sales, customers, products = _seed_frames()
+    frames = {"sales": sales, "customers": customers, "products": products}
+    for path, name in sources.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        frames[name].write_parquet(tmp_path / path)
+    storage = LocalConfig(base_path=str(tmp_path))
+    pipelines = list(load_pipelines(REPO / "examples/seed_000" / example).pipelines)
     derived = derive_pipelines(pipelines, declared_sources(pipelines, storage))
     for compiled in pipelines:
         run_pipeline(compiled, storage=storage, state_dir=state_dir)

@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 
 from glacier.config import AwsConfig
-from glacier.dag.schema import schema_from_declaration
+from glacier.dag.schema import DatasetSchema, schema_from_declaration
 from glacier.errors import ExecutionError
 from glacier.formats import Format
 from glacier.io import scan_uri, storage_options
-from glacier.runtime.schema_check import check_input, check_output, frame_schema, scan_options
+from glacier.runtime.schema_check import check_input, check_output, frame_schema, scan_dtypes
 
 ORDERS = pl.DataFrame(
     {
@@ -31,12 +31,9 @@ DECLARED = schema_from_declaration(
 )
 
 
-def scan(path: Path, fmt: Format, **options: Any) -> pl.LazyFrame:
-    """The runtime's scan; with ``scan_options`` for text formats (what the reader will pass)."""
-    if not options:
-        return scan_uri(str(path), fmt)
-    readers = {Format.CSV: pl.scan_csv, Format.NDJSON: pl.scan_ndjson}
-    return readers[fmt](str(path), **options)
+def scan(path: Path, fmt: Format, declared: DatasetSchema | None = None) -> pl.LazyFrame:
+    """The runtime's scan: text formats read the declared columns as declared."""
+    return scan_uri(str(path), fmt, dtypes=scan_dtypes(fmt, declared))
 
 
 def test_matching_parquet_input_passes(tmp_path: Path) -> None:
@@ -66,7 +63,8 @@ def test_freeze_rejects_new_columns_and_evolve_returns_them(tmp_path: Path) -> N
     with pytest.raises(ExecutionError, match="column 'channel' \\(String\\) is not declared"):
         check_input("clean", "orders", "lake/orders.parquet", frame, DECLARED)
     evolving = DECLARED.model_copy(update={"mode": "evolve"})
-    assert check_input("clean", "orders", "lake/orders.parquet", frame, evolving).added == ("channel",)
+    check = check_input("clean", "orders", "lake/orders.parquet", frame, evolving)
+    assert check.added == ("channel",) and check.added_columns == {"channel": "String"}
     # evolve still refuses a missing declared column
     ORDERS.drop("region").write_parquet(tmp_path / "orders.parquet")
     with pytest.raises(ExecutionError, match="column 'region' \\(String\\) is missing"):
@@ -119,14 +117,14 @@ def test_csv_and_ndjson_read_with_declared_dtypes(tmp_path: Path) -> None:
     text.write_ndjson(tmp_path / "orders.ndjson")
     for fmt, name in ((Format.CSV, "orders.csv"), (Format.NDJSON, "orders.ndjson")):
         assert scan(tmp_path / name, fmt).collect_schema()["amount"] == pl.Int64
-        frame = scan(tmp_path / name, fmt, **scan_options(fmt, DECLARED))
-        check_input("clean", "orders", name, frame, DECLARED)
+        frame = scan(tmp_path / name, fmt, DECLARED)
+        check_input("clean", "orders", name, frame, DECLARED, fmt)
         assert frame.collect()["amount"].to_list() == [9.0, 20.0, 3.0]
         missing = DECLARED.model_copy(update={"columns": {**DECLARED.columns, "channel": "String"}})
-        frame = scan(tmp_path / name, fmt, **scan_options(fmt, missing))
+        frame = scan(tmp_path / name, fmt, missing)
         with pytest.raises(ExecutionError, match="column 'channel' \\(String\\) is missing"):
-            check_input("clean", "orders", name, frame, missing)
-    assert scan_options(Format.PARQUET, DECLARED) == {}
+            check_input("clean", "orders", name, frame, missing, fmt)
+    assert scan_dtypes(Format.PARQUET, DECLARED) == {}
 
 
 def test_output_checked_before_it_is_written(tmp_path: Path) -> None:

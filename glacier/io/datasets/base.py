@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -57,9 +57,17 @@ class Dataset(ABC):
     s3_read_overhead: ClassVar[tuple[int, int]] = (0, 0)
     s3_write_overhead: ClassVar[tuple[int, int]] = (0, 0)
 
-    def __init__(self, uri: str, options: StorageOptions | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        options: StorageOptions | None = None,
+        *,
+        dtypes: Mapping[str, pl.DataType] | None = None,
+    ) -> None:
         self.uri = uri
         self.options = options
+        # The declared dtypes: formats that store none (CSV, NDJSON) are scanned as declared.
+        self.dtypes: dict[str, pl.DataType] = dict(dtypes or {})
 
     # -- the public API -------------------------------------------------------------------
     def load(self) -> pl.LazyFrame:

@@ -8,6 +8,7 @@ parquet file holding just the schema, so a reader gets the columns back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +37,14 @@ class ParquetDirectoryDataset(Dataset):
     s3_read_overhead = (1, 1)  # GET the manifest, LIST the version
     s3_write_overhead = (1, 3)  # GET the manifest; LIST the staged files, PUT the manifest, LIST old ones
 
-    def __init__(self, uri: str, options: StorageOptions | None = None) -> None:
-        super().__init__(uri if uri.endswith("/") else uri + "/", options)
+    def __init__(
+        self,
+        uri: str,
+        options: StorageOptions | None = None,
+        *,
+        dtypes: Mapping[str, pl.DataType] | None = None,
+    ) -> None:
+        super().__init__(uri if uri.endswith("/") else uri + "/", options, dtypes=dtypes)
         self.versions: LocalVersions | S3Versions = (
             S3Versions(self.uri, options) if is_s3(self.uri) else LocalVersions(self.uri)
         )

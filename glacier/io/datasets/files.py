@@ -33,8 +33,11 @@ class FileDataset(Dataset):
 
     # -- Polars -----------------------------------------------------------------------------
     def _load(self) -> pl.LazyFrame:
-        kwargs: dict[str, Any] = {"storage_options": self.options} if self.options else {}
-        return type(self).scan(self.uri, **kwargs)
+        return type(self).scan(self.uri, **self.scan_kwargs())
+
+    def scan_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of this format's Polars scan."""
+        return {"storage_options": self.options} if self.options else {}
 
     def _begin_write(self, partition_by: list[str] | None) -> FileWrite:
         return FileWrite(self, partition_by)
@@ -50,8 +53,7 @@ class FileDataset(Dataset):
     def rows_at(self, uri: str) -> int | None:
         if not self.counts_rows:
             return None
-        kwargs: dict[str, Any] = {"storage_options": self.options} if self.options else {}
-        return int(type(self).scan(uri, **kwargs).select(pl.len()).collect().item())
+        return int(type(self).scan(uri, **self.scan_kwargs()).select(pl.len()).collect().item())
 
     def _count_rows(self) -> int | None:
         return self.rows_at(self.uri)
@@ -141,6 +143,11 @@ class CsvDataset(FileDataset):
     spark_format = "csv"
     scan = staticmethod(pl.scan_csv)
 
+    def scan_kwargs(self) -> dict[str, Any]:
+        # Declared columns are parsed as declared (a CSV stores text: without this a
+        # Datetime reads as String, whole-number floats as Int64); others are inferred.
+        return {**super().scan_kwargs(), **({"schema_overrides": self.dtypes} if self.dtypes else {})}
+
     def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
         return frame.sink_csv(target, **kwargs)
 
@@ -160,6 +167,10 @@ class NdjsonDataset(FileDataset):
     format = Format.NDJSON
     spark_format = "json"  # Spark's json is JSON lines
     scan = staticmethod(pl.scan_ndjson)
+
+    def scan_kwargs(self) -> dict[str, Any]:
+        # As CSV: declared columns read as declared, undeclared ones ('evolve') inferred.
+        return {**super().scan_kwargs(), **({"schema_overrides": self.dtypes} if self.dtypes else {})}
 
     def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
         return frame.sink_ndjson(target, **kwargs)

@@ -3,7 +3,7 @@
 Location: ``<state_dir>/history.sqlite``; ``state_dir`` defaults to ``$GLACIER_STATE_DIR`` or
 ``./.glacier``. WAL journal, ``synchronous=NORMAL`` (a commit costs no fsync).
 
-Schema (version 2), ``PRAGMA user_version`` holding the version:
+Schema (version 4), ``PRAGMA user_version`` holding the version:
 
 - ``runs``: run_id, pipeline, storage, status, started_at, seconds, error; since v2 pid,
   pid_start (the pid's start time, to tell a reused pid), host, updated_at (heartbeat).
@@ -11,8 +11,9 @@ Schema (version 2), ``PRAGMA user_version`` holding the version:
 - ``tasks``: one row per task per run: run_id, pipeline, task, status, attempts,
   started_at, seconds, rows, output_bytes, input_bytes (JSON: dataset id -> bytes),
   output URI, cache_key, output_fingerprint, input_fingerprints (JSON), error; since v2
-  traceback (the full text) and fix. Status: ``succeeded | cached | failed | skipped |
-  interrupted | cancelled``.
+  traceback (the full text) and fix; since v3 partition; since v4 schema_added (JSON:
+  dataset URI -> column -> dtype of the columns met beyond a ``schema_mode="evolve"``
+  declaration). Status: ``succeeded | cached | failed | skipped | interrupted | cancelled``.
 
 Migrations (``schema.MIGRATIONS``, applied in order, all in one transaction, by the first
 writer that opens an older database; readers read every older version as it is):
@@ -20,6 +21,8 @@ writer that opens an older database; readers read every older version as it is):
 - v1: the layout before versions were recorded (user_version 0 with the tables present).
 - v2: runs.pid, runs.pid_start, runs.host, runs.updated_at, tasks.traceback, tasks.fix;
   indexes runs(pipeline, started_at) and runs(status).
+- v3: tasks.partition; index tasks(pipeline, task, partition, started_at).
+- v4: tasks.schema_added.
 
 A database with a newer version than this code knows is refused (``HistoryError``); so are
 a state folder that is a file, a read-only one (for writing) and a corrupt database, each

@@ -53,6 +53,8 @@ class TaskRecord:
     fix: str | None = None  # the error's own fix, when it came with one
     run_id: str | None = None
     partition: str | None = None  # ``date=2026-11-30``: the partition this run processed
+    # Columns beyond a schema_mode="evolve" declaration: dataset URI -> column -> dtype name.
+    schema_added: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ def task_params(run_id: str, pipeline: str, record: TaskRecord) -> dict[str, Any
         "traceback": record.traceback,
         "fix": record.fix,
         "partition": record.partition,
+        "schema_added": json.dumps(record.schema_added, sort_keys=True) if record.schema_added else None,
     }
 
 
@@ -128,6 +131,7 @@ def task_record(row: sqlite3.Row) -> TaskRecord:
         fix=data.get("fix"),
         run_id=data["run_id"],
         partition=data.get("partition"),
+        schema_added=json.loads(data["schema_added"]) if data.get("schema_added") else {},
     )
 
 

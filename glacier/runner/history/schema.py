@@ -58,7 +58,11 @@ _V3 = (
     "CREATE INDEX IF NOT EXISTS tasks_by_partition ON tasks (pipeline, task, partition, started_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# v4: the columns a task met beyond a schema_mode="evolve" declaration (JSON: dataset URI ->
+# column -> dtype name; NULL when none), so history says when a dataset gained a column.
+_V4 = ("ALTER TABLE tasks ADD COLUMN schema_added TEXT",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 CURRENT_VERSION = len(MIGRATIONS)
 
 RUN_COLUMNS = (
@@ -93,6 +97,7 @@ TASK_COLUMNS = (
     "traceback",
     "fix",
     "partition",
+    "schema_added",
 )
 
 

@@ -61,7 +61,7 @@ def event(source: str, fmt: Format, output: str, declared: DatasetSchema | None 
         pipeline="shop",
         task="daily",
         code_ref="text_tasks:daily",
-        inputs={"orders": DatasetLocation(uri=source, format=fmt, schema=declared)},
+        inputs={"orders": DatasetLocation(uri=source, format=fmt, schema_=declared)},
         output=DatasetLocation(uri=output, format=Format.PARQUET),
     )
 

@@ -98,7 +98,7 @@ class ComputeLayer(ArtifactsLayer):
         shared = self.program_artifacts
         return iam.ArtifactAccess(
             bucket=shared.bucket_name(account),
-            read_keys=(self.bundle_key, shared.entry_key(task), shared.package(task).s3_key),
+            read_keys=(self.bundle_key, shared.entry_key, shared.package(task).s3_key),
             scratch_prefix=self._scratch_prefix(task),
         )
 
@@ -144,7 +144,7 @@ class ComputeLayer(ArtifactsLayer):
             max_retries=0,  # retries belong to the state machine, which sees every attempt
             command=aws.glue.JobCommandArgs(
                 name="glueetl",
-                script_location=self._s3(self.program_artifacts.entry_key(task)),
+                script_location=self._s3(self.program_artifacts.entry_key),
                 python_version="3",
             ),
             default_arguments=self._glue_arguments(task, naming.glue_log_group(job_name)),
@@ -209,7 +209,7 @@ class ComputeLayer(ArtifactsLayer):
         return asl.EmrTarget(
             application_id=application_id,
             execution_role_arn=role_arn,
-            entry_point=shared.s3(account, shared.entry_key(task)),
+            entry_point=shared.s3(account, shared.entry_key),
             spark_submit_parameters=self._emr_submit_parameters(task, account, config),
             log_group=naming.emr_log_group(naming.emr_application_name(self.dag.name)),
             # A code change changes the job run's parameters, so the state machine is updated.

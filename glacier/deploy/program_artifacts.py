@@ -1,6 +1,6 @@
 """The program's code artifacts, declared once per region for every pipeline deployed there:
 the artifacts bucket, one Lambda layer per (architecture, Python version) in use, and the
-Spark jobs' entry scripts and packages (``glacier.deploy.job_packages``: one per engine,
+Spark jobs' entry script and packages (``glacier.deploy.job_packages``: one per engine,
 variant and architecture in use, read from S3 so no job installs from PyPI). Each pipeline's
 component adds only its own code bundle. Layers and packages are named by their keys, so a
 plan names them offline; they are built only when ``DeployOptions.build_layer`` (``pulumi up``).
@@ -33,9 +33,9 @@ from glacier.errors import DeploymentError
 ARTIFACTS_TYPE = "glacier:aws:Artifacts"
 LayerKey = tuple[str, str]  # (architecture, Python version)
 RUNTIME_PREFIX = "glacier/"
-# The entry script a Spark task's job runs (Glue ScriptLocation, EMR entryPoint): Polars tasks
-# run glue_entry, pyspark tasks spark_entry; both take --glacier-event <TaskEvent JSON>.
-POLARS_ENTRY, PYSPARK_ENTRY = "glue_entry", "spark_entry"
+# The entry script every Spark task's job runs (Glue ScriptLocation, EMR entryPoint), with the
+# TaskEvent as its one argument --glacier-event: glacier.runtime.spark_entry.
+ENTRY_MODULE = "spark_entry"
 
 
 def artifacts_name(region: str) -> str:
@@ -88,10 +88,6 @@ def job_package_specs(dags: Sequence[PipelineDAG]) -> tuple[job_packages.JobPack
     return tuple(sorted(specs, key=lambda spec: spec.file_name))
 
 
-def entry_module(task: TaskNode) -> str:
-    return PYSPARK_ENTRY if task.dataframe_api == "pyspark" else POLARS_ENTRY
-
-
 class ProgramArtifacts(pulumi.ComponentResource):
     """The artifacts bucket of one region, with the layers and runtime files in it."""
 
@@ -100,7 +96,7 @@ class ProgramArtifacts(pulumi.ComponentResource):
     layers: dict[LayerKey, aws.lambda_.LayerVersion]
     built_layers: dict[LayerKey, packaging.LayerBuild]
     spark_objects: list[pulumi.Resource]
-    entry_keys: dict[str, str]  # entry module -> its key in the bucket
+    entry_key: str  # the Spark entry script's key in the bucket
     package_objects: dict[job_packages.JobPackageSpec, aws.s3.BucketObjectv2]
     built_packages: dict[job_packages.JobPackageSpec, job_packages.JobPackageBuild]
 
@@ -128,7 +124,8 @@ class ProgramArtifacts(pulumi.ComponentResource):
         self.layers, self.built_layers = {}, {}
         for key in args.layers:
             self._layer(*key)
-        self.entry_keys, self.package_objects, self.built_packages = {}, {}, {}
+        self.entry_key = f"{RUNTIME_PREFIX}{ENTRY_MODULE}.py"
+        self.package_objects, self.built_packages = {}, {}
         self.spark_objects = self._spark_runtime(args.job_packages) if args.spark else []
         self.register_outputs({"bucket": self.bucket.bucket, "layers": self._layer_outputs()})
 
@@ -177,15 +174,10 @@ class ProgramArtifacts(pulumi.ComponentResource):
         )
 
     def _spark_runtime(self, specs: Sequence[job_packages.JobPackageSpec]) -> list[pulumi.Resource]:
-        """The entry scripts the Spark tasks run and the packages their jobs install."""
-        modules = {POLARS_ENTRY} | ({PYSPARK_ENTRY} if any(s.variant == "pyspark" for s in specs) else set())
-        objects: list[pulumi.Resource] = []
-        for module in sorted(modules):
-            self.entry_keys[module] = f"{RUNTIME_PREFIX}{module}.py"
-            label = naming.logical(
-                self._name, "entry-script", *([] if module == POLARS_ENTRY else ["pyspark"])
-            )
-            objects.append(self.object(label, self.entry_keys[module], self._entry_script(module)))
+        """The entry script the Spark tasks run and the packages their jobs install."""
+        objects: list[pulumi.Resource] = [
+            self.object(naming.logical(self._name, "entry-script"), self.entry_key, self._entry_script())
+        ]
         for spec in specs:
             if self.options.build_layer:
                 self.built_packages[spec] = job_packages.build_job_package(spec)
@@ -193,18 +185,14 @@ class ProgramArtifacts(pulumi.ComponentResource):
             self.package_objects[spec] = self.object(label, spec.s3_key, spec.path)
         return [*objects, *self.package_objects.values()]
 
-    def _entry_script(self, module: str) -> Path:
-        path = Path(glacier.runtime.__file__).resolve().parent / f"{module}.py"
+    def _entry_script(self) -> Path:
+        path = Path(glacier.runtime.__file__).resolve().parent / f"{ENTRY_MODULE}.py"
         if self.options.build_layer and not path.is_file():
             raise DeploymentError(
                 f"glacier's installation has no Spark entry script {path}.",
                 fix="reinstall glacier (pip install --force-reinstall glacier).",
             )
         return path
-
-    def entry_key(self, task: TaskNode) -> str:
-        """The key of the entry script ``task``'s job runs."""
-        return self.entry_keys[entry_module(task)]
 
     def package(self, task: TaskNode) -> job_packages.JobPackageSpec:
         """The package ``task``'s job installs, declared by these artifacts."""

@@ -47,7 +47,7 @@ def expected_types(path: str) -> Counter[str]:
     tables: set[str] = set()  # datasets with a schema: one Glue table each, per program
     watched: set[str] = set()
     layers: set[tuple[str, str]] = set()  # one per program per (architecture, Python)
-    spark = pyspark = False
+    spark = False
     packages: set[object] = set()  # one job package per (engine, variant, architecture)
     for compiled in load_pipelines(REPO / path).pipelines:
         dag = compiled.dag
@@ -66,7 +66,6 @@ def expected_types(path: str) -> Counter[str]:
             spark = True
             expected["aws:glue/job:Job"] += len(spark_tasks) - len(emr_tasks)
             packages |= {job_packages.task_package_spec(t) for t in spark_tasks}
-            pyspark |= any(t.dataframe_api == "pyspark" for t in spark_tasks)
         if emr_tasks:  # one application per pipeline, with its log group
             expected["aws:emrserverless/application:Application"] += 1
             expected["aws:cloudwatch/logGroup:LogGroup"] += 1
@@ -98,8 +97,7 @@ def expected_types(path: str) -> Counter[str]:
     expected[ARTIFACTS] = 1  # the program's artifacts (all examples deploy to one region)
     for kind in BUCKET_KINDS:
         expected[kind] += 1  # the artifacts bucket
-    # + the entry scripts (Polars tasks', and pyspark tasks' when any) and the job packages
-    spark_objects = 1 + pyspark + len(packages) if spark else 0
+    spark_objects = 1 + len(packages) if spark else 0  # + the entry script and the job packages
     expected["aws:s3/bucketObjectv2:BucketObjectv2"] += len(layers) + spark_objects
     expected["aws:lambda/layerVersion:LayerVersion"] += len(layers)
     return +expected
@@ -269,7 +267,7 @@ def test_spark_config_reaches_the_glue_job(configured: PlanResult) -> None:
     )
     assert job["command"]["name"] == "glueetl"
     artifacts = "s3://glacier-plan-artifacts-123456789012-eu-west-1"
-    assert job["command"]["scriptLocation"] == f"{artifacts}/glacier/glue_entry.py"
+    assert job["command"]["scriptLocation"] == f"{artifacts}/glacier/spark_entry.py"
     args = job["defaultArguments"]
     package = job_packages.glue_package_spec("polars")
     assert args["--additional-python-modules"] == f"{artifacts}/{package.s3_key}"

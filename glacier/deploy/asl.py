@@ -56,7 +56,6 @@ class EmrTarget:
     entry_point: str  # s3:// URI of the entry script
     spark_submit_parameters: str
     log_group: str | None = None  # the application's; the run's streams start with the task
-    code_fingerprint: str | None = None  # the job run's tag: which code it ran
 
 
 Target = LambdaTarget | GlueTarget | EmrTarget
@@ -260,8 +259,6 @@ class _Builder:
             parameters["ConfigurationOverrides"] = {
                 "MonitoringConfiguration": {"CloudWatchLoggingConfiguration": logging}
             }
-        if target.code_fingerprint is not None:
-            parameters["Tags"] = {"glacier:code-fingerprint": target.code_fingerprint[:32]}
         return {
             "Resource": self.integration("emr-serverless:startJobRun.sync"),
             "Parameters": parameters,

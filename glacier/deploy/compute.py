@@ -212,8 +212,6 @@ class ComputeLayer(ArtifactsLayer):
             entry_point=shared.s3(account, shared.entry_key),
             spark_submit_parameters=self._emr_submit_parameters(task, account, config),
             log_group=naming.emr_log_group(naming.emr_application_name(self.dag.name)),
-            # A code change changes the job run's parameters, so the state machine is updated.
-            code_fingerprint=self._fingerprint(task),
         )
 
     def _emr_submit_parameters(self, task: TaskNode, account: str, config: SparkConfig) -> str:

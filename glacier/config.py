@@ -133,6 +133,8 @@ class SparkConfig(GlacierConfig):
     worker_type: Literal["G.1X", "G.2X", "G.4X", "G.8X", "G.025X"] = "G.1X"
     engine: Literal["glue", "emr-serverless"] = "glue"
     glue_version: Literal["5.0"] = "5.0"
+    # Glue only: FLEX runs on spare capacity, cheaper and may start later (not for urgent jobs).
+    execution_class: Literal["STANDARD", "FLEX"] = "STANDARD"
     timeout_minutes: int = setting(default=60, ge=1, le=2880)
 
 

@@ -49,10 +49,13 @@ class GlueTarget:
 
 @dataclass(frozen=True)
 class EmrTarget:
+    """A job run on the pipeline's EMR Serverless application, under the task's own role."""
+
     application_id: str
     execution_role_arn: str
     entry_point: str  # s3:// URI of the entry script
     spark_submit_parameters: str
+    log_group: str | None = None  # the application's; the run's streams start with the task
 
 
 Target = LambdaTarget | GlueTarget | EmrTarget
@@ -254,20 +257,26 @@ class _Builder:
                 "ResultSelector": {"job_run_id.$": "$.Id", "state.$": "$.JobRunState"},
                 "ResultPath": "$.last",
             }
+        parameters: dict[str, Any] = {
+            "ApplicationId": target.application_id,
+            "ExecutionRoleArn": target.execution_role_arn,
+            "Name": task.name,
+            "JobDriver": {
+                "SparkSubmit": {
+                    "EntryPoint": target.entry_point,
+                    "EntryPointArguments.$": f"States.Array('--glacier-event', {event_argument(event)})",
+                    "SparkSubmitParameters": target.spark_submit_parameters,
+                }
+            },
+        }
+        if target.log_group is not None:
+            logging = {"Enabled": True, "LogGroupName": target.log_group, "LogStreamNamePrefix": task.name}
+            parameters["ConfigurationOverrides"] = {
+                "MonitoringConfiguration": {"CloudWatchLoggingConfiguration": logging}
+            }
         return {
             "Resource": self.integration("emr-serverless:startJobRun.sync"),
-            "Parameters": {
-                "ApplicationId": target.application_id,
-                "ExecutionRoleArn": target.execution_role_arn,
-                "Name": task.name,
-                "JobDriver": {
-                    "SparkSubmit": {
-                        "EntryPoint": target.entry_point,
-                        "EntryPointArguments.$": f"States.Array('--glacier-event', {event_argument(event)})",
-                        "SparkSubmitParameters": target.spark_submit_parameters,
-                    }
-                },
-            },
+            "Parameters": parameters,
             "ResultPath": None,
         }
 

@@ -1,5 +1,6 @@
-"""The pipeline component's compute: a Lambda function per serverless / local task, a Glue
-job or an EMR Serverless application per spark task, each with its own role and log group."""
+"""The pipeline component's compute: a Lambda function per serverless / local task and a Glue
+job per spark task, each with its own role and log group(s); the pipeline's EMR Serverless
+tasks share one application, each job run with its own role."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pulumi_aws as aws
 
 from glacier.config import WORKER_SIZES, LambdaConfig, SparkConfig
 from glacier.dag.model import TaskNode
-from glacier.deploy import iam, naming, packaging
+from glacier.deploy import asl, iam, job_packages, naming
 from glacier.deploy.artifacts import ArtifactsLayer
 from glacier.deploy.timeouts import lambda_timeout
 from glacier.errors import DeploymentError
@@ -24,6 +25,7 @@ EMR_RELEASE = "emr-7.9.0"
 class ComputeLayer(ArtifactsLayer):
     function_resources: dict[str, aws.lambda_.Function]
     job_resources: dict[str, aws.glue.Job]
+    # EMR task -> (the pipeline's one application, the task's execution role)
     emr_resources: dict[str, tuple[aws.emrserverless.Application, aws.iam.Role]]
     # Dataset id -> the Glue table a directory output's task keeps current (the component's
     # catalog sets it; none without a catalog).
@@ -34,11 +36,15 @@ class ComputeLayer(ArtifactsLayer):
         self.function_resources = {}
         self.job_resources = {}
         self.emr_resources = {}
+        emr_tasks = self._emr_tasks()
+        if emr_tasks:
+            app, log_group_name = self._emr_application(emr_tasks)
+            self.emr_resources = {t.name: (app, self._emr_role(t, log_group_name)) for t in emr_tasks}
         for task in self.dag.tasks:
             config = task.executor.config
-            if isinstance(config, SparkConfig) and config.engine == "emr-serverless":
-                self.emr_resources[task.name] = self._emr_application(task, config)
-            elif isinstance(config, SparkConfig):
+            if task.name in self.emr_resources:
+                continue
+            if isinstance(config, SparkConfig):
                 self.job_resources[task.name] = self._glue_job(task, config)
             else:
                 self.function_resources[task.name] = self._function(task, config)
@@ -94,24 +100,32 @@ class ComputeLayer(ArtifactsLayer):
         return f"tmp/{self.dag.name}/{task.name}/"
 
     def _spark_artifacts(self, task: TaskNode, account: str) -> iam.ArtifactAccess:
+        """A Spark role reads its code bundle, its entry script and its job package only."""
         shared = self.program_artifacts
         return iam.ArtifactAccess(
             bucket=shared.bucket_name(account),
-            read_keys=(self.bundle_key, shared.runtime_key, shared.entry_key),
+            read_keys=(self.bundle_key, shared.entry_key, shared.package(task).s3_key),
             scratch_prefix=self._scratch_prefix(task),
         )
 
-    def _glue_arguments(self, task: TaskNode, log_group_name: str) -> pulumi.Output[dict[str, str]]:
+    # -- Glue ---------------------------------------------------------------------------------
+
+    def _glue_arguments(self, task: TaskNode, log_prefix: str) -> pulumi.Output[dict[str, str]]:
         shared = self.program_artifacts
+        package = shared.package(task)
 
         def arguments(account: str) -> dict[str, str]:
             return {
                 "--job-language": "python",
-                "--additional-python-modules": ",".join(packaging.pinned_requirements()),
-                "--extra-py-files": self._py_files(account),
+                # The job's packages from the artifacts bucket only (no PyPI at job start).
+                **job_packages.glue_job_arguments(shared.s3(account, package.s3_key)),
+                "--extra-py-files": shared.s3(account, self.bundle_key),
                 "--TempDir": shared.s3(account, self._scratch_prefix(task)),
-                "--enable-continuous-cloudwatch-log": "true",
-                "--continuous-log-logGroup": log_group_name,
+                # Workers are the most Glue may scale out to; it releases idle executors.
+                "--enable-auto-scaling": "true",
+                # Glue 5 logs every job in real time (its <= 4.0 continuous-logging flags are
+                # gone); this prefix puts them in the job's own <prefix>/output and /error.
+                "--custom-logGroup-prefix": log_prefix,
                 "--GLACIER_PIPELINE": self.dag.name,
                 # Changes only when this task's code does, so only this job is updated.
                 "--glacier-code-fingerprint": self._fingerprint(task),
@@ -119,17 +133,11 @@ class ComputeLayer(ArtifactsLayer):
 
         return self.account.apply(arguments)
 
-    def _py_files(self, account: str) -> str:
-        shared = self.program_artifacts
-        return f"{shared.s3(account, self.bundle_key)},{shared.s3(account, shared.runtime_key)}"
-
     def _glue_job(self, task: TaskNode, config: SparkConfig) -> aws.glue.Job:
         job_name = naming.glue_job_name(self.dag.name, task.name)
-        log_group_name = naming.glue_log_group(job_name)
-        log_group = self._log_group(task.name, log_group_name)
-        # Glue also writes a job's stdout/stderr to its two fixed groups.
-        log_groups = [log_group_name, "/aws-glue/jobs/output", "/aws-glue/jobs/error"]
-        role, policy = self._task_role(task, "glue.amazonaws.com", log_groups, spark=True)
+        output_group, error_group = naming.glue_log_groups(job_name)
+        logs = [self._log_group(task.name, output_group), self._log_group(f"{task.name}-error", error_group)]
+        role, policy = self._task_role(task, "glue.amazonaws.com", [output_group, error_group], spark=True)
         return aws.glue.Job(
             self._child(task.name, "job"),
             name=job_name,
@@ -137,6 +145,7 @@ class ComputeLayer(ArtifactsLayer):
             glue_version=config.glue_version,
             worker_type=config.worker_type,
             number_of_workers=config.workers,
+            execution_class=config.execution_class,
             timeout=config.timeout_minutes,
             max_retries=0,  # retries belong to the state machine, which sees every attempt
             command=aws.glue.JobCommandArgs(
@@ -144,29 +153,42 @@ class ComputeLayer(ArtifactsLayer):
                 script_location=self._s3(self.program_artifacts.entry_key),
                 python_version="3",
             ),
-            default_arguments=self._glue_arguments(task, log_group_name),
+            default_arguments=self._glue_arguments(task, naming.glue_log_group(job_name)),
             region=self.region,
             tags=self.tags,
-            opts=self._opts(self.bundle_object, log_group, policy, *self.program_artifacts.spark_objects),
+            opts=self._opts(self.bundle_object, *logs, policy, *self.program_artifacts.spark_objects),
         )
 
-    def _emr_application(
-        self, task: TaskNode, config: SparkConfig
-    ) -> tuple[aws.emrserverless.Application, aws.iam.Role]:
-        app_name = naming.emr_application_name(self.dag.name, task.name)
+    # -- EMR Serverless -------------------------------------------------------------------------
+
+    def _emr_tasks(self) -> list[TaskNode]:
+        return [
+            t
+            for t in self.dag.tasks
+            if isinstance(t.executor.config, SparkConfig) and t.executor.config.engine == "emr-serverless"
+        ]
+
+    def _emr_application(self, tasks: Sequence[TaskNode]) -> tuple[aws.emrserverless.Application, str]:
+        """The pipeline's one application (every EMR task is a job run on it, each with its own
+        role), sized so all of them may run at once; it stops when idle, so costs nothing then."""
+        app_name = naming.emr_application_name(self.dag.name)
         log_group_name = naming.emr_log_group(app_name)
-        log_group = self._log_group(task.name, log_group_name)
-        role, policy = self._task_role(task, "emr-serverless.amazonaws.com", [log_group_name], spark=True)
-        size = WORKER_SIZES[config.worker_type]
-        nodes = config.workers + 1  # the workers and the driver
+        log_group = self._log_group("emr", log_group_name)
+        cpu = memory = 0
+        for task in tasks:
+            config = task.executor.config
+            assert isinstance(config, SparkConfig)
+            size = WORKER_SIZES[config.worker_type]
+            cpu += size.vcpu * (config.workers + 1)  # the workers and the driver
+            memory += size.memory_gb * (config.workers + 1)
         app = aws.emrserverless.Application(
-            self._child(task.name, "application"),
+            self._child("emr"),
             name=app_name,
             release_label=EMR_RELEASE,
             type="spark",
-            architecture="ARM64",
+            architecture=job_packages.EMR_ARCHITECTURE,
             maximum_capacity=aws.emrserverless.ApplicationMaximumCapacityArgs(
-                cpu=f"{size.vcpu * nodes} vCPU", memory=f"{size.memory_gb * nodes} GB"
+                cpu=f"{cpu} vCPU", memory=f"{memory} GB"
             ),
             auto_stop_configuration=aws.emrserverless.ApplicationAutoStopConfigurationArgs(
                 enabled=True, idle_timeout_minutes=15
@@ -177,11 +199,42 @@ class ComputeLayer(ArtifactsLayer):
                 )
             ),
             region=self.region,
-            tags={**self.tags, "glacier:code-fingerprint": self._fingerprint(task)[:32]},
-            opts=self._opts(log_group, policy, *self.program_artifacts.spark_objects),
+            tags=self.tags,
+            opts=self._opts(log_group, *self.program_artifacts.spark_objects),
         )
-        return app, role
+        return app, log_group_name
 
-    def _emr_submit_parameters(self, account: str, config: SparkConfig) -> str:
-        py_files = self._py_files(account)
-        return f"--conf spark.submit.pyFiles={py_files} --conf spark.executor.instances={config.workers}"
+    def _emr_role(self, task: TaskNode, log_group_name: str) -> aws.iam.Role:
+        role, _policy = self._task_role(task, "emr-serverless.amazonaws.com", [log_group_name], spark=True)
+        return role
+
+    def _emr_target(self, task: TaskNode, account: str, application_id: str, role_arn: str) -> asl.EmrTarget:
+        config = task.executor.config
+        assert isinstance(config, SparkConfig)
+        shared = self.program_artifacts
+        return asl.EmrTarget(
+            application_id=application_id,
+            execution_role_arn=role_arn,
+            entry_point=shared.s3(account, shared.entry_key),
+            spark_submit_parameters=self._emr_submit_parameters(task, account, config),
+            log_group=naming.emr_log_group(naming.emr_application_name(self.dag.name)),
+        )
+
+    def _emr_submit_parameters(self, task: TaskNode, account: str, config: SparkConfig) -> str:
+        """The job run's Spark properties: its Python environment (the archive), its code, its
+        executors' size from the worker type, and the workers as dynamic allocation's maximum."""
+        shared = self.program_artifacts
+        archive = shared.s3(account, shared.package(task).s3_key)
+        size = WORKER_SIZES[config.worker_type]
+        # EMR Serverless adds ~10% memory overhead to each executor: leave room for it.
+        memory = f"{max(1, int(size.memory_gb * 0.875))}g"
+        conf = {
+            **job_packages.emr_spark_conf(archive),
+            "spark.submit.pyFiles": shared.s3(account, self.bundle_key),
+            "spark.driver.cores": str(size.vcpu),
+            "spark.driver.memory": memory,
+            "spark.executor.cores": str(size.vcpu),
+            "spark.executor.memory": memory,
+            "spark.dynamicAllocation.maxExecutors": str(config.workers),
+        }
+        return " ".join(f"--conf {key}={value}" for key, value in conf.items())

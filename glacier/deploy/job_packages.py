@@ -32,6 +32,8 @@ from typing import Literal
 
 from packaging.utils import parse_wheel_filename
 
+from glacier.config import SparkConfig
+from glacier.dag.model import TaskNode
 from glacier.deploy import wheelhouse
 from glacier.deploy.packaging import (
     cache_dir,
@@ -54,6 +56,7 @@ EMR_PYTHON = "3.11"
 # Where EMR 7.x images keep CPython 3.11 (the EMR 7 release notes list Python 3.9 and 3.11;
 # AWS's custom-image sample installs it there with `dnf install python3.11`).
 EMR_INTERPRETERS = ("/usr/bin/python3.11", "/usr/local/bin/python3.11")
+EMR_ARCHITECTURE: EmrArchitecture = "ARM64"  # what the pipeline's EMR application runs on
 EMR_ENV = "glacier-env"  # the directory spark.archives unpacks the package into
 _EMR_ARCH: dict[str, wheelhouse.Architecture] = {"ARM64": "aarch64", "X86_64": "x86_64"}
 
@@ -148,6 +151,21 @@ def emr_package_spec(
         runtime_sha256=files_digest(runtime_files()),
         interpreters=interpreters,
     )
+
+
+def task_variant(task: TaskNode) -> Variant:
+    """A pyspark task's job runs without Polars; every other Spark task's job runs Polars."""
+    return "pyspark" if task.dataframe_api == "pyspark" else "polars"
+
+
+def task_package_spec(task: TaskNode) -> JobPackageSpec | None:
+    """The package a Spark task's job runs with (None for a Lambda task)."""
+    config = task.executor.config
+    if not isinstance(config, SparkConfig):
+        return None
+    if config.engine == "emr-serverless":
+        return emr_package_spec(EMR_ARCHITECTURE, task_variant(task))
+    return glue_package_spec(task_variant(task))
 
 
 # -- what the job is given --------------------------------------------------------------------

@@ -62,8 +62,9 @@ def glue_job_name(pipeline: str, task: str) -> str:
     return physical(pipeline, task, limit=GLUE_JOB_NAME_MAX)
 
 
-def emr_application_name(pipeline: str, task: str) -> str:
-    return physical(pipeline, task, limit=EMR_APPLICATION_NAME_MAX)
+def emr_application_name(pipeline: str) -> str:
+    """The pipeline's one EMR Serverless application (its EMR tasks are job runs on it)."""
+    return physical(pipeline, "emr", limit=EMR_APPLICATION_NAME_MAX)
 
 
 def task_role_name(pipeline: str, task: str) -> str:
@@ -84,7 +85,14 @@ def lambda_log_group(function: str) -> str:
 
 
 def glue_log_group(job: str) -> str:
+    """The job's ``--custom-logGroup-prefix`` (Glue 5 logs to ``<prefix>/output`` and ``/error``)."""
     return f"/aws-glue/glacier/{job}"
+
+
+def glue_log_groups(job: str) -> tuple[str, str]:
+    """The job's two log groups: its stdout/stderr (output) and Spark's and Glue's (error)."""
+    prefix = glue_log_group(job)
+    return f"{prefix}/output", f"{prefix}/error"
 
 
 def emr_log_group(application: str) -> str:

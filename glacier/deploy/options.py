@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from glacier.config import AwsConfig
+from glacier.config import WORKER_SIZES, AwsConfig, SparkConfig
 from glacier.dag.model import PipelineDAG
 from glacier.deploy.timeouts import check_timeouts
 from glacier.errors import DeploymentError
 
 DEFAULT_REGION = "us-east-1"
+EMR_MAX_WORKER_VCPU = 16  # EMR Serverless worker sizes: 1, 2, 4, 8 or 16 vCPU
 
 
 @dataclass(frozen=True)
@@ -43,15 +44,33 @@ def deploy_tags(dag: PipelineDAG, options: DeployOptions) -> dict[str, str]:
 
 
 def check_cloud_runnable(dag: PipelineDAG) -> None:
-    """The cloud runs every task through the Polars core (Lambda, or Polars on a Glue / EMR
-    job's driver); a task written against the pyspark API runs only on local Spark. A task
-    may not wait longer than its function can run (``glacier.deploy.timeouts``)."""
+    """What the cloud cannot run is refused before anything is declared: a task may not wait
+    longer than its function can run (``glacier.deploy.timeouts``), a pyspark task needs a
+    Spark executor, and a Spark task a worker type its engine offers."""
     check_timeouts(dag)
     for task in dag.tasks:
-        if task.dataframe_api == "pyspark":
+        config = task.executor.config
+        where = f"Task '{task.name}' of pipeline '{dag.name}'"
+        if task.dataframe_api == "pyspark" and not isinstance(config, SparkConfig):
             raise DeploymentError(
-                f"Task '{task.name}' of pipeline '{dag.name}' is written against pyspark.sql.DataFrame, "
-                "which runs on local Spark only; deployed Spark tasks run with Polars.",
-                fix=f"annotate '{task.name}' with Polars types (pl.LazyFrame) to deploy it, or keep the "
-                "pipeline local.",
+                f"{where} is written against pyspark.sql.DataFrame but runs on Lambda, which has no Spark.",
+                fix=f"declare '{task.name}' on a Spark executor (provider.spark()), or annotate it with "
+                "Polars types (pl.LazyFrame) to run it on Lambda.",
+            )
+        if not isinstance(config, SparkConfig):
+            continue
+        if config.engine == "glue" and config.worker_type == "G.025X":
+            raise DeploymentError(
+                f"{where} asks for Glue worker type G.025X, which Glue offers to streaming jobs only; "
+                "a Spark (glueetl) job cannot use it.",
+                fix=f"give '{task.name}' SparkConfig(worker_type='G.1X') (or larger), or run it on "
+                "Lambda if it is that small.",
+            )
+        if config.engine == "emr-serverless" and WORKER_SIZES[config.worker_type].vcpu > EMR_MAX_WORKER_VCPU:
+            raise DeploymentError(
+                f"{where} asks for worker type {config.worker_type} "
+                f"({WORKER_SIZES[config.worker_type].vcpu} vCPU) on EMR Serverless, whose workers have "
+                f"at most {EMR_MAX_WORKER_VCPU} vCPU.",
+                fix=f"give '{task.name}' SparkConfig(worker_type='G.4X') or smaller with more workers, "
+                "or run it on Glue.",
             )

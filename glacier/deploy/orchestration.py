@@ -10,7 +10,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from glacier.config import SparkConfig
 from glacier.deploy import asl, iam, naming
 from glacier.deploy.compute import ComputeLayer
 
@@ -27,20 +26,12 @@ class OrchestrationLayer(ComputeLayer):
     def _targets(self, account: str, emr: EmrIds) -> dict[str, asl.Target]:
         targets: dict[str, asl.Target] = {}
         for task in self.dag.tasks:
-            config = task.executor.config
             if task.name in self.function_resources:
                 targets[task.name] = asl.LambdaTarget(naming.function_name(self.dag.name, task.name))
             elif task.name in self.job_resources:
                 targets[task.name] = asl.GlueTarget(naming.glue_job_name(self.dag.name, task.name))
             else:
-                assert isinstance(config, SparkConfig)
-                app_id, role_arn = emr[task.name]
-                targets[task.name] = asl.EmrTarget(
-                    application_id=app_id,
-                    execution_role_arn=role_arn,
-                    entry_point=self.program_artifacts.s3(account, self.program_artifacts.entry_key),
-                    spark_submit_parameters=self._emr_submit_parameters(account, config),
-                )
+                targets[task.name] = self._emr_target(task, account, *emr[task.name])
         return targets
 
     def _with_emr_ids(self, render: Callable[[str, EmrIds], str]) -> pulumi.Output[str]:

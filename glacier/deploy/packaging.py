@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -286,37 +286,64 @@ def check_function_size(pipeline: str, layer: LayerBuild, bundle: Artifact) -> N
 def _downloaded_packages(spec: LayerSpec, pip: tuple[str, ...]) -> Path:
     """The layer's third-party packages, installed for its platform once per requirement set
     (kept on disk, so a change to glacier's own code rebuilds the zip without PyPI)."""
-    text = "\n".join((*spec.requirements, spec.platform, spec.python_version))
-    dest = cache_dir() / "site" / hashlib.sha256(text.encode()).hexdigest()[:20]
+    return pip_into_cache(
+        "site",
+        pip,
+        "install",
+        spec.requirements,
+        spec.python_version,
+        (spec.platform,),
+        what=f"download the layer's packages ({', '.join(spec.requirements)}) for {spec.platform}",
+        fix="check the network access to PyPI, then run the deployment again.",
+    )
+
+
+# -- pip for another platform (the layer's and the Spark jobs' packages) ----------------------
+
+
+def platform_flags(python_version: str, platforms: Sequence[str]) -> list[str]:
+    """pip's flags that pick binary wheels for CPython ``python_version`` on ``platforms``
+    (no compiler, no Docker): the same for the layer and every job package."""
+    flags = ["--only-binary=:all:", "--implementation", "cp", "--python-version", python_version]
+    for platform in platforms:
+        flags += ["--platform", platform]
+    return flags
+
+
+def run_pip(pip: Sequence[str], args: Sequence[str], *, what: str, fix: str) -> None:
+    """``pip <args>`` quietly; a failure is one error with pip's last message."""
+    command = [*pip, *args[:1], "--quiet", "--disable-pip-version-check", *args[1:]]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("WARNING")]
+        detail = lines[-1] if lines else "pip failed"
+        raise DeploymentError(f"Could not {what}: {detail}.", fix=fix)
+
+
+def pip_into_cache(
+    kind: str,
+    pip: Sequence[str],
+    verb: Literal["install", "download"],
+    requirements: Sequence[str],
+    python_version: str,
+    platforms: Sequence[str],
+    *,
+    what: str,
+    fix: str,
+) -> Path:
+    """``$GLACIER_CACHE/<kind>/<key>``: what ``pip install --target`` (installed packages) or
+    ``pip download --dest`` (wheels) puts there for the platform, from PyPI once per
+    (requirements, platforms, python), published whole (a rename) so a killed pip leaves none."""
+    text = "\n".join((*requirements, *platforms, python_version))
+    dest = cache_dir() / kind / hashlib.sha256(text.encode()).hexdigest()[:20]
     if dest.exists():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".site-", dir=dest.parent) as tmp:
-        command = [
-            *pip,
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-compile",
-            "--only-binary=:all:",
-            "--implementation",
-            "cp",
-            "--python-version",
-            spec.python_version,
-            "--platform",
-            spec.platform,
-            "--target",
-            tmp,
-            *spec.requirements,
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            detail = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "pip failed"
-            raise DeploymentError(
-                f"Could not download the layer's packages ({', '.join(spec.requirements)}) for "
-                f"{spec.platform}: {detail}.",
-                fix="check the network access to PyPI, then run the deployment again.",
-            )
+    with tempfile.TemporaryDirectory(prefix=f".{kind}-", dir=dest.parent) as tmp:
+        where = ["--target", tmp, "--no-compile"] if verb == "install" else ["--dest", tmp]
+        run_pip(
+            pip, [verb, *platform_flags(python_version, platforms), *where, *requirements], what=what, fix=fix
+        )
         os.replace(tmp, dest)
         Path(tmp).mkdir()  # TemporaryDirectory removes what it created
     return dest

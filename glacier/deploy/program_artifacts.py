@@ -1,6 +1,9 @@
 """The program's code artifacts, declared once per region for every pipeline deployed there:
 the artifacts bucket, one Lambda layer per (architecture, Python version) in use, and the
-Spark runtime files. Each pipeline's component adds only its own code bundle.
+Spark jobs' entry script and packages (``glacier.deploy.job_packages``: one per engine,
+variant and architecture in use, read from S3 so no job installs from PyPI). Each pipeline's
+component adds only its own code bundle. Layers and packages are named by their keys, so a
+plan names them offline; they are built only when ``DeployOptions.build_layer`` (``pulumi up``).
 
 The bucket is named from the Pulumi project and stack, the account and the region
 (``naming.artifacts_bucket_name``), so two stacks or accounts never ask for the same global
@@ -19,15 +22,20 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+import glacier.runtime
 from glacier.config import LambdaConfig, SparkConfig
-from glacier.dag.model import PipelineDAG
-from glacier.deploy import lifecycle, naming, packaging
+from glacier.dag.model import PipelineDAG, TaskNode
+from glacier.deploy import job_packages, lifecycle, naming, packaging
 from glacier.deploy.buckets import BucketCare, private_bucket
 from glacier.deploy.options import DeployOptions, deploy_region
+from glacier.errors import DeploymentError
 
 ARTIFACTS_TYPE = "glacier:aws:Artifacts"
 LayerKey = tuple[str, str]  # (architecture, Python version)
 RUNTIME_PREFIX = "glacier/"
+# The entry script every Spark task's job runs (Glue ScriptLocation, EMR entryPoint), with the
+# TaskEvent as its one argument --glacier-event: glacier.runtime.spark_entry.
+ENTRY_MODULE = "spark_entry"
 
 
 def artifacts_name(region: str) -> str:
@@ -43,6 +51,7 @@ class ProgramArtifactsArgs:
     region: str
     layers: tuple[LayerKey, ...] = ()
     spark: bool = False
+    job_packages: tuple[job_packages.JobPackageSpec, ...] = ()
     options: DeployOptions = field(default_factory=DeployOptions)
 
     @classmethod
@@ -58,6 +67,7 @@ class ProgramArtifactsArgs:
                 region=region,
                 layers=tuple(sorted({key for dag in dags for key in layer_keys(dag)})),
                 spark=any(isinstance(t.executor.config, SparkConfig) for dag in dags for t in dag.tasks),
+                job_packages=job_package_specs(dags),
                 options=options,
             )
             for region, dags in sorted(by_region.items())
@@ -72,6 +82,12 @@ def layer_keys(dag: PipelineDAG) -> set[LayerKey]:
     }
 
 
+def job_package_specs(dags: Sequence[PipelineDAG]) -> tuple[job_packages.JobPackageSpec, ...]:
+    """The packages the Spark tasks of ``dags`` run with, each once."""
+    specs = {spec for dag in dags for t in dag.tasks if (spec := job_packages.task_package_spec(t))}
+    return tuple(sorted(specs, key=lambda spec: spec.file_name))
+
+
 class ProgramArtifacts(pulumi.ComponentResource):
     """The artifacts bucket of one region, with the layers and runtime files in it."""
 
@@ -80,8 +96,9 @@ class ProgramArtifacts(pulumi.ComponentResource):
     layers: dict[LayerKey, aws.lambda_.LayerVersion]
     built_layers: dict[LayerKey, packaging.LayerBuild]
     spark_objects: list[pulumi.Resource]
-    runtime_key: str
-    entry_key: str
+    entry_key: str  # the Spark entry script's key in the bucket
+    package_objects: dict[job_packages.JobPackageSpec, aws.s3.BucketObjectv2]
+    built_packages: dict[job_packages.JobPackageSpec, job_packages.JobPackageBuild]
 
     def __init__(
         self, name: str, args: ProgramArtifactsArgs, opts: pulumi.ResourceOptions | None = None
@@ -107,7 +124,9 @@ class ProgramArtifacts(pulumi.ComponentResource):
         self.layers, self.built_layers = {}, {}
         for key in args.layers:
             self._layer(*key)
-        self.spark_objects = self._spark_runtime() if args.spark else []
+        self.entry_key = f"{RUNTIME_PREFIX}{ENTRY_MODULE}.py"
+        self.package_objects, self.built_packages = {}, {}
+        self.spark_objects = self._spark_runtime(args.job_packages) if args.spark else []
         self.register_outputs({"bucket": self.bucket.bucket, "layers": self._layer_outputs()})
 
     def bucket_name(self, account: str) -> str:
@@ -154,17 +173,37 @@ class ProgramArtifacts(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[obj]),
         )
 
-    def _spark_runtime(self) -> list[pulumi.Resource]:
-        """glacier's runtime zip and the Glue / EMR entry script."""
-        runtime = packaging.runtime_zip()
-        self.runtime_key = f"{RUNTIME_PREFIX}runtime-{runtime.sha256[:16]}.zip"
-        self.entry_key = f"{RUNTIME_PREFIX}glue_entry.py"
-        return [
-            self.object(naming.logical(self._name, "runtime"), self.runtime_key, runtime.path),
-            self.object(
-                naming.logical(self._name, "entry-script"), self.entry_key, packaging.glue_entry_script()
-            ),
+    def _spark_runtime(self, specs: Sequence[job_packages.JobPackageSpec]) -> list[pulumi.Resource]:
+        """The entry script the Spark tasks run and the packages their jobs install."""
+        objects: list[pulumi.Resource] = [
+            self.object(naming.logical(self._name, "entry-script"), self.entry_key, self._entry_script())
         ]
+        for spec in specs:
+            if self.options.build_layer:
+                self.built_packages[spec] = job_packages.build_job_package(spec)
+            label = naming.logical(self._name, "job", spec.engine, spec.variant, spec.architecture)
+            self.package_objects[spec] = self.object(label, spec.s3_key, spec.path)
+        return [*objects, *self.package_objects.values()]
+
+    def _entry_script(self) -> Path:
+        path = Path(glacier.runtime.__file__).resolve().parent / f"{ENTRY_MODULE}.py"
+        if self.options.build_layer and not path.is_file():
+            raise DeploymentError(
+                f"glacier's installation has no Spark entry script {path}.",
+                fix="reinstall glacier (pip install --force-reinstall glacier).",
+            )
+        return path
+
+    def package(self, task: TaskNode) -> job_packages.JobPackageSpec:
+        """The package ``task``'s job installs, declared by these artifacts."""
+        spec = job_packages.task_package_spec(task)
+        if spec is None or spec not in self.package_objects:
+            raise DeploymentError(
+                f"Spark task '{task.name}' needs a job package its artifacts do not declare.",
+                fix="build the artifacts with ProgramArtifactsArgs.for_pipelines(...) of every "
+                "deployed pipeline.",
+            )
+        return spec
 
     def _layer_outputs(self) -> dict[str, pulumi.Output[str]]:
         return {f"{arch}-py{py}": layer.arn for (arch, py), layer in sorted(self.layers.items())}

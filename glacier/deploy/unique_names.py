@@ -64,6 +64,12 @@ def _claims(dag: PipelineDAG, options: DeployOptions) -> Iterator[Claim]:
         yield Claim("schedule name", naming.schedule_name(p), schedule)
         yield from _logical(p, "schedule", ("role", "policy"), schedule)
     yield Claim("Pulumi logical name", naming.logical(p, "code"), f"pipeline '{p}''s code bundle")
+    if any(_on_emr(t) for t in dag.tasks):
+        emr = f"pipeline '{p}''s EMR Serverless application"
+        app = naming.emr_application_name(p)
+        yield Claim("EMR Serverless application name", app, emr)
+        yield Claim("log group name", naming.emr_log_group(app), emr)
+        yield from _logical(p, "emr", ("logs",), emr)
     for task in dag.tasks:
         yield from _task_claims(p, task)
 
@@ -74,19 +80,23 @@ def _logical(p: str, label: str, children: Sequence[str], owner: str) -> Iterato
         yield Claim("Pulumi logical name", naming.logical(p, label, child), owner)
 
 
+def _on_emr(task: TaskNode) -> bool:
+    config = task.executor.config
+    return isinstance(config, SparkConfig) and config.engine == "emr-serverless"
+
+
 def _task_claims(p: str, task: TaskNode) -> Iterator[Claim]:
     owner = f"task '{task.name}' of pipeline '{p}'"
     yield Claim("IAM role name", naming.task_role_name(p, task.name), owner)
     config = task.executor.config
-    if isinstance(config, SparkConfig) and config.engine == "emr-serverless":
-        app = naming.emr_application_name(p, task.name)
-        yield Claim("EMR Serverless application name", app, owner)
-        yield Claim("log group name", naming.emr_log_group(app), owner)
-    elif isinstance(config, SparkConfig):
+    # An EMR task is a job run on the pipeline's application: only its role is its own.
+    if isinstance(config, SparkConfig) and not _on_emr(task):
         job = naming.glue_job_name(p, task.name)
         yield Claim("Glue job name", job, owner)
-        yield Claim("log group name", naming.glue_log_group(job), owner)
-    else:
+        for group in naming.glue_log_groups(job):
+            yield Claim("log group name", group, owner)
+        yield Claim("Pulumi logical name", naming.logical(p, f"{task.name}-error", "logs"), owner)
+    elif not isinstance(config, SparkConfig):
         function = naming.function_name(p, task.name)
         yield Claim("Lambda function name", function, owner)
         yield Claim("log group name", naming.lambda_log_group(function), owner)

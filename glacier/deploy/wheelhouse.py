@@ -17,7 +17,6 @@ import gzip
 import hashlib
 import io
 import os
-import subprocess
 import tarfile
 import tempfile
 import zipfile
@@ -31,7 +30,14 @@ from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import parse_wheel_filename
 
 from glacier import __version__
-from glacier.deploy.packaging import cache_dir, files_digest, runtime_files, write_zip
+from glacier.deploy.packaging import (
+    files_digest,
+    pip_into_cache,
+    platform_flags,
+    run_pip,
+    runtime_files,
+    write_zip,
+)
 from glacier.errors import DeploymentError
 
 Architecture = Literal["x86_64", "aarch64"]
@@ -77,52 +83,23 @@ def check_wheel_tags(wheels: Iterable[Path], python_version: str, platforms: Seq
         )
 
 
-def _pip_failure(done: subprocess.CompletedProcess[str], what: str, fix: str) -> DeploymentError:
-    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("WARNING")]
-    detail = lines[-1] if lines else "pip failed"
-    return DeploymentError(f"Could not {what}: {detail}.", fix=fix)
-
-
-def _target_flags(python_version: str, platforms: Sequence[str]) -> list[str]:
-    flags = ["--only-binary=:all:", "--implementation", "cp", "--python-version", python_version]
-    for platform in platforms:
-        flags += ["--platform", platform]
-    return flags
-
-
 def download_wheels(
     requirements: Sequence[str], python_version: str, platforms: Sequence[str], pip: Sequence[str]
 ) -> Path:
     """The wheels of ``requirements`` and their dependencies for the platform, from PyPI once
     per (requirements, platforms, python); kept on disk, so glacier's own code can change and
     the package be rebuilt offline."""
-    text = "\n".join((*requirements, *platforms, python_version))
-    dest = cache_dir() / "wheels" / hashlib.sha256(text.encode()).hexdigest()[:20]
-    if dest.exists():
-        return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".wheels-", dir=dest.parent) as tmp:
-        command = [
-            *pip,
-            "download",
-            "--quiet",
-            "--disable-pip-version-check",
-            *_target_flags(python_version, platforms),
-            "--dest",
-            tmp,
-            *requirements,
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise _pip_failure(
-                done,
-                f"download {', '.join(requirements)} for CPython {python_version} on {platforms[0]}",
-                "check the network access to PyPI and that these versions publish wheels for that "
-                "platform, then deploy again.",
-            )
-        os.replace(tmp, dest)
-        Path(tmp).mkdir()  # TemporaryDirectory removes what it created
-    return dest
+    return pip_into_cache(
+        "wheels",
+        pip,
+        "download",
+        requirements,
+        python_version,
+        platforms,
+        what=f"download {', '.join(requirements)} for CPython {python_version} on {platforms[0]}",
+        fix="check the network access to PyPI and that these versions publish wheels for that "
+        "platform, then deploy again.",
+    )
 
 
 def wheel_files(directory: Path) -> list[Path]:
@@ -197,26 +174,21 @@ def installed(
     """``requirements`` installed into a temporary directory from the wheelhouses alone
     (``--no-index``: no PyPI), for the job's platform; which also proves the set complete."""
     with tempfile.TemporaryDirectory(prefix="glacier-install-") as target:
-        command = [
-            *pip,
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-index",
-            "--no-compile",
-            *(flag for house in wheelhouses for flag in ("--find-links", str(house))),
-            *_target_flags(python_version, platforms),
-            "--target",
-            target,
-            *requirements,
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            raise _pip_failure(
-                done,
-                f"install {', '.join(requirements)} from the job's own wheels",
-                "delete the wheel cache ($GLACIER_CACHE/wheels) and deploy again.",
-            )
+        run_pip(
+            pip,
+            [
+                "install",
+                "--no-index",
+                "--no-compile",
+                *(flag for house in wheelhouses for flag in ("--find-links", str(house))),
+                *platform_flags(python_version, platforms),
+                "--target",
+                target,
+                *requirements,
+            ],
+            what=f"install {', '.join(requirements)} from the job's own wheels",
+            fix="delete the wheel cache ($GLACIER_CACHE/wheels) and deploy again.",
+        )
         yield Path(target)
 
 

@@ -238,6 +238,6 @@ def log_group(dag: PipelineDAG, task: TaskNode) -> str:
     config = task.executor.config
     if isinstance(config, SparkConfig):
         if config.engine == "emr-serverless":
-            return naming.emr_log_group(naming.emr_application_name(dag.name, task.name))
-        return naming.glue_log_group(naming.glue_job_name(dag.name, task.name))
+            return naming.emr_log_group(naming.emr_application_name(dag.name))
+        return naming.glue_log_groups(naming.glue_job_name(dag.name, task.name))[0]  # stdout/stderr
     return naming.lambda_log_group(naming.function_name(dag.name, task.name))

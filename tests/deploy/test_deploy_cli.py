@@ -40,7 +40,8 @@ def test_plan_text_lists_type_name_parent() -> None:
         "+ aws:lambda/function:Function  sales_join-summarize-function  (parent: sales_join)" in result.stdout
     )
     # 28 + the DataBuckets and Artifacts components + a lifecycle rule set per bucket (data, artifacts)
-    assert "32 resources" in result.stdout
+    # (the Glue job logs to two groups, <prefix>/output and <prefix>/error)
+    assert "33 resources" in result.stdout
 
 
 def test_plan_selects_one_pipeline() -> None:

@@ -41,12 +41,13 @@ PYSPARK_PIPELINE = textwrap.dedent(
 )
 
 
-def test_a_pyspark_task_is_refused_at_plan_time(tmp_path: Path) -> None:
+def test_a_pyspark_task_on_lambda_is_refused_at_plan_time(tmp_path: Path) -> None:
     module = tmp_path / "spark_only_pipeline.py"
-    module.write_text(PYSPARK_PIPELINE)
-    with pytest.raises(DeploymentError, match=r"Task 'dedupe' of pipeline 'spark_only' .*pyspark") as info:
+    module.write_text(PYSPARK_PIPELINE.replace("provider.spark()", "provider.serverless()"))
+    refused = r"Task 'dedupe' of pipeline 'spark_only' .*pyspark.*Lambda"
+    with pytest.raises(DeploymentError, match=refused) as info:
         plan(str(module))
-    assert "annotate 'dedupe' with Polars types" in str(info.value)
+    assert "declare 'dedupe' on a Spark executor (provider.spark())" in str(info.value)
 
 
 def test_the_spark_entry_script_names_the_task_when_its_python_lacks_polars() -> None:

@@ -23,7 +23,7 @@ from deploy_helpers import (
 
 from glacier.config import SparkConfig
 from glacier.dag.model import PipelineDAG
-from glacier.deploy import naming
+from glacier.deploy import job_packages, naming
 from glacier.deploy.component import DeployOptions
 from glacier.deploy.plan import PlanResult
 from glacier.dsl.discovery import load_pipelines
@@ -48,6 +48,7 @@ def expected_types(path: str) -> Counter[str]:
     watched: set[str] = set()
     layers: set[tuple[str, str]] = set()  # one per program per (architecture, Python)
     spark = False
+    packages: set[object] = set()  # one job package per (engine, variant, architecture)
     for compiled in load_pipelines(REPO / path).pipelines:
         dag = compiled.dag
         expected[COMPONENT] += 1
@@ -57,14 +58,21 @@ def expected_types(path: str) -> Counter[str]:
             expected[kind] += len(managed)
         expected["aws:s3/bucketObjectv2:BucketObjectv2"] += 1  # code bundle
         lambda_tasks = [t for t in dag.tasks if not isinstance(t.executor.config, SparkConfig)]
-        glue_tasks = [t for t in dag.tasks if isinstance(t.executor.config, SparkConfig)]
+        spark_tasks = [t for t in dag.tasks if isinstance(t.executor.config, SparkConfig)]
+        emr_tasks = [t for t in spark_tasks if t.executor.config.engine == "emr-serverless"]  # type: ignore[union-attr]
         layers |= {(t.executor.config.architecture, t.executor.config.python_version) for t in lambda_tasks}  # type: ignore[union-attr]
         expected["aws:lambda/function:Function"] += len(lambda_tasks)
-        if glue_tasks:
+        if spark_tasks:
             spark = True
-            expected["aws:glue/job:Job"] += len(glue_tasks)
+            expected["aws:glue/job:Job"] += len(spark_tasks) - len(emr_tasks)
+            packages |= {job_packages.task_package_spec(t) for t in spark_tasks}
+        if emr_tasks:  # one application per pipeline, with its log group
+            expected["aws:emrserverless/application:Application"] += 1
+            expected["aws:cloudwatch/logGroup:LogGroup"] += 1
         for kind in ROLE_KINDS:
             expected[kind] += len(dag.tasks) + 1  # + the state machine's
+        # A Glue job logs to its own <prefix>/output and <prefix>/error; EMR runs to the app's.
+        expected["aws:cloudwatch/logGroup:LogGroup"] += len(spark_tasks) - 2 * len(emr_tasks)
         expected["aws:sfn/stateMachine:StateMachine"] += 1
         with_schema = {ds.id for ds in dag.datasets if ds.columns is not None} - tables
         tables |= with_schema
@@ -89,7 +97,8 @@ def expected_types(path: str) -> Counter[str]:
     expected[ARTIFACTS] = 1  # the program's artifacts (all examples deploy to one region)
     for kind in BUCKET_KINDS:
         expected[kind] += 1  # the artifacts bucket
-    expected["aws:s3/bucketObjectv2:BucketObjectv2"] += len(layers) + (2 if spark else 0)  # + runtime, entry
+    spark_objects = 1 + len(packages) if spark else 0  # + the entry script and the job packages
+    expected["aws:s3/bucketObjectv2:BucketObjectv2"] += len(layers) + spark_objects
     expected["aws:lambda/layerVersion:LayerVersion"] += len(layers)
     return +expected
 
@@ -258,19 +267,21 @@ def test_spark_config_reaches_the_glue_job(configured: PlanResult) -> None:
     )
     assert job["command"]["name"] == "glueetl"
     artifacts = "s3://glacier-plan-artifacts-123456789012-eu-west-1"
-    assert job["command"]["scriptLocation"] == f"{artifacts}/glacier/glue_entry.py"
+    assert job["command"]["scriptLocation"] == f"{artifacts}/glacier/spark_entry.py"
     args = job["defaultArguments"]
-    assert args["--additional-python-modules"].startswith("polars==")
-    assert f"{artifacts}/code/configured_spark/bundle.zip" in args["--extra-py-files"]
+    package = job_packages.glue_package_spec("polars")
+    assert args["--additional-python-modules"] == f"{artifacts}/{package.s3_key}"
+    assert args["--python-modules-installer-option"] == "--no-index"
+    assert args["--extra-py-files"] == f"{artifacts}/code/configured_spark/bundle.zip"
 
 
 def test_emr_serverless_application_and_definition(configured: PlanResult) -> None:
-    app = configured.get("configured_emr-heavier-application")
+    app = configured.get("configured_emr-emr")
     assert app.inputs["type"] == "spark" and app.inputs["releaseLabel"].startswith("emr-7")
     definition = json.loads(configured.get("configured_emr-sfn").inputs["definition"])
     state = definition["States"]["heavier"]
     assert state["Resource"] == "arn:aws:states:::emr-serverless:startJobRun.sync"
-    assert state["Parameters"]["ApplicationId"] == "configured_emr-heavier-application-id"
+    assert state["Parameters"]["ApplicationId"] == "configured_emr-emr-id"
     assert state["Parameters"]["ExecutionRoleArn"].endswith(":role/configured_emr-heavier-role")
 
 

@@ -57,9 +57,9 @@ def _with_timeout(
     task: TaskNode, timeout: float, execute: Callable[[], TaskResult], cancel: CancelToken
 ) -> TaskResult:
     # A thread cannot be killed (nor a Polars query, see glacier.runner.interrupt): a task
-    # that cannot run isolated runs in a daemon thread. Past the timeout its token is cancelled (nothing it
-    # computes is published) and we wait a grace period for it to return; only an attempt
-    # that returned may be retried.
+    # that cannot run isolated runs in a daemon thread. Past the timeout its token is
+    # cancelled (nothing it computes is published) and we wait a grace period for it to
+    # return; only an attempt that returned may be retried.
     box: dict[str, Any] = {}
     finished = threading.Event()
 
@@ -78,10 +78,10 @@ def _with_timeout(
         if waited >= timeout or cancel.cancelled:
             break
     if not finished.is_set():
-        timed_out = not cancel.cancelled
+        stopped_by_run = cancel.cancelled
         cancel.cancel()
         stopped = finished.wait(stop_grace(timeout))
-        if not timed_out:
+        if stopped_by_run:
             raise WriteCancelled
         raise timed_out(task, timeout, stopped=stopped)
     if "error" in box:

@@ -14,9 +14,10 @@ one running: the second Ctrl-C and the end of ``interrupts()`` after a stop SIGK
 left (a child also ends itself when its parent is gone, e.g. after a SIGKILL).
 
 An untimed attempt runs on a worker thread. Neither a Polars query nor a Python thread can
-be stopped from outside here: Polars' cancellable mode (``collect(background=True)`` on a sink) runs sinks on its in-memory engine,
-which computed wrong answers (TPC-H Q14: 722 rows for 1, ``when(len() > 0).then(sum)`` after
-a join; Polars 2.1), and its ``cancel()`` did not stop joins. So the loop waits
+be stopped from outside here: Polars' cancellable mode (``collect(background=True)`` on a
+sink) runs sinks on its in-memory engine, which computed wrong answers (TPC-H Q14: 722 rows
+for 1, ``when(len() > 0).then(sum)`` after a join; Polars 2.1), and its ``cancel()`` did not
+stop joins. So the loop waits
 ``STOP_GRACE`` seconds for running attempts, then records the run ``interrupted``, removes
 this process's staging files of what still runs, and raises ``RunInterrupted``; the CLI then
 ends the process, which ends the query or the busy thread with it. Nothing it computes can be

@@ -20,6 +20,7 @@ Imports only the standard library, glacier.code, glacier.io and glacier.runtime.
 
 from __future__ import annotations
 
+import itertools
 import os
 import pickle
 import signal
@@ -81,7 +82,7 @@ class RemoteFailure:
     def exceptions(self) -> list[BaseException]:
         """The chain again, linked by ``__cause__``, outermost first."""
         chain = [pickle.loads(data) for data in self.chain]
-        for outer, inner in zip(chain, chain[1:], strict=False):
+        for outer, inner in itertools.pairwise(chain):
             outer.__cause__ = inner
         return chain
 

@@ -10,6 +10,7 @@ the run, no work after the kill.
 
 from __future__ import annotations
 
+import itertools
 import os
 import textwrap
 import threading
@@ -201,7 +202,7 @@ def test_a_timed_out_python_loop_is_killed_before_each_retry(tmp_path: Path) -> 
         first, last = spans.get(pid, (when, when))
         spans[pid] = (min(first, when), max(last, when))
     ordered = sorted(spans.values())
-    assert all(a[1] < b[0] for a, b in zip(ordered, ordered[1:], strict=False))  # no overlap in time
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(ordered))  # no overlap in time
     assert all(last - first >= 0.9 for first, last in ordered)  # each ran its full second
 
 
@@ -219,7 +220,7 @@ def test_a_task_that_times_out_once_is_retried_and_published(tmp_path: Path) -> 
 
 
 def test_an_isolated_failure_keeps_the_users_line_its_cause_and_retry_rules(tmp_path: Path) -> None:
-    file, lake, log = _project(tmp_path, _FAILS.format(error='ValueError("bad threshold")'), "fails", 10)
+    file, _, _ = _project(tmp_path, _FAILS.format(error='ValueError("bad threshold")'), "fails", 10)
     error, _, _ = _run(file, tmp_path / "state")
     assert error is not None
     line = next(i for i, text in enumerate(file.read_text().splitlines(), 1) if "raise ValueError" in text)

@@ -203,7 +203,8 @@ def test_a_timed_out_python_loop_is_killed_before_each_retry(tmp_path: Path) -> 
         spans[pid] = (min(first, when), max(last, when))
     ordered = sorted(spans.values())
     assert all(a[1] < b[0] for a, b in itertools.pairwise(ordered))  # no overlap in time
-    assert all(last - first >= 0.9 for first, last in ordered)  # each ran its full second
+    beats = [sum(what == "beat" for p, what, _ in lines if p == pid) for pid in spans]
+    assert all(count >= 1 for count in beats)  # each attempt was busy in its loop when killed
 
 
 @pytest.mark.slow
@@ -219,6 +220,7 @@ def test_a_task_that_times_out_once_is_retried_and_published(tmp_path: Path) -> 
     assert _staging(lake) == []
 
 
+@pytest.mark.slow
 def test_an_isolated_failure_keeps_the_users_line_its_cause_and_retry_rules(tmp_path: Path) -> None:
     file, _, _ = _project(tmp_path, _FAILS.format(error='ValueError("bad threshold")'), "fails", 10)
     error, _, _ = _run(file, tmp_path / "state")
@@ -233,5 +235,8 @@ def test_an_isolated_failure_keeps_the_users_line_its_cause_and_retry_rules(tmp_
 def test_an_isolated_deterministic_error_is_not_retried(tmp_path: Path) -> None:
     file, _, log = _project(tmp_path, _FAILS.format(error='KeyError("amount")'), "fails_key", 10)
     error, _, _ = _run(file, tmp_path / "state")
-    assert error is not None and "KeyError" in str(error) and "attempts" not in str(error)
+    assert error is not None and "attempts" not in str(error)
+    line = next(i for i, text in enumerate(file.read_text().splitlines(), 1) if "raise KeyError" in text)
+    assert f"Task 'fails' failed: KeyError: 'amount' (at {file}:{line})" in str(error)
+    assert isinstance(error.__cause__.__cause__, KeyError)  # type: ignore[union-attr]
     assert len([1 for _, what, _ in _lines(log) if what == "start"]) == 1

@@ -132,7 +132,7 @@ class _Child:
                     raise timed_out(self.task, timeout, stopped=True)
                 if deadline is None and now - started > START_LIMIT:
                     raise self._failure(f"did not import its task within {START_LIMIT:g} s")
-            wait = _SLICE if deadline is None else max(0.0, min(_SLICE, deadline - now))
+            wait = _SLICE if deadline is None or published else max(0.0, min(_SLICE, deadline - now))
             if not self.conn.poll(wait):
                 continue
             message = self._receive()
@@ -212,7 +212,11 @@ def _ended(process: subprocess.Popen[bytes]) -> str:
 def _rebuilt(failure: RemoteFailure) -> BaseException:
     """The child's exception, its chain linked again, with the child's traceback attached
     (``glacier.runner.failure`` reads the user's file and line from it)."""
-    chain = failure.exceptions()
+    try:
+        chain = failure.exceptions()
+    except Exception as unreadable:  # a class the child could import and this process cannot
+        last = failure.text.strip().splitlines()[-1]
+        return ExecutionError(f"{last} (its exception could not be read here: {unreadable})")
     for exc, frames in zip(chain, failure.frames, strict=False):
         setattr(exc, REMOTE_FRAMES, frames)
     setattr(chain[0], REMOTE_TRACEBACK, failure.text)

@@ -19,7 +19,7 @@ from ``sys.path``) and pyspark tasks (local Spark runs in the JVM of this proces
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.machinery
 import os
 import socket
 import subprocess
@@ -78,12 +78,27 @@ def isolatable(task: TaskNode, func: Callable[..., Any]) -> bool:
         obj = getattr(obj, part, None)
     if getattr(obj, "func", obj) is not func:
         return False
-    try:  # the same file, found through sys.path (not a module loaded from a stray path)
-        spec = importlib.util.find_spec(module_name)
-    except (ImportError, ValueError):
-        return False
-    origin, loaded = getattr(spec, "origin", None), getattr(module, "__file__", None)
+    origin, loaded = _found_on_path(module_name), getattr(module, "__file__", None)
     return origin is not None and loaded is not None and Path(origin).resolve() == Path(loaded).resolve()
+
+
+def _found_on_path(name: str) -> str | None:
+    """The file ``import name`` finds through ``sys.path`` in a fresh process (this one's
+    ``sys.modules`` aside: a test or tool may have loaded another file under that name)."""
+    search: list[str] | None = None
+    origin: str | None = None
+    parts = name.split(".")
+    for depth in range(1, len(parts) + 1):
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(".".join(parts[:depth]), search)
+        except (ImportError, ValueError):
+            return None
+        if spec is None:
+            return None
+        origin = spec.origin
+        locations = spec.submodule_search_locations
+        search = list(locations) if locations is not None else None
+    return origin
 
 
 def run_isolated(

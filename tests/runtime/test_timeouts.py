@@ -240,3 +240,27 @@ def test_an_isolated_deterministic_error_is_not_retried(tmp_path: Path) -> None:
     assert f"Task 'fails' failed: KeyError: 'amount' (at {file}:{line})" in str(error)
     assert isinstance(error.__cause__.__cause__, KeyError)  # type: ignore[union-attr]
     assert len([1 for _, what, _ in _lines(log) if what == "start"]) == 1
+
+
+def test_a_module_that_a_fresh_process_would_import_from_another_file_is_not_isolated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+    import sys
+
+    from glacier.dag.model import TaskNode
+    from glacier.runner.isolated import isolatable
+
+    for folder in ("first", "second"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "shadowmod.py").write_text("def task(df):\n    return df\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "first"))
+    spec = importlib.util.spec_from_file_location("shadowmod", tmp_path / "second" / "shadowmod.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "shadowmod", module)
+    task = TaskNode.model_construct(name="task", code_ref="shadowmod:task", dataframe_api="polars")
+    assert not isolatable(task, module.task)  # 'import shadowmod' would find first/, not second/
+    monkeypatch.syspath_prepend(str(tmp_path / "second"))
+    assert isolatable(task, module.task)

@@ -1,5 +1,11 @@
 """One attempt at a task: the Polars core (or local Spark for a pyspark-typed task), under
-the task's timeout when it has one, cancellable through its ``CancelToken``."""
+the task's timeout when it has one, cancellable through its ``CancelToken``.
+
+An attempt with a timeout runs in a child process (``glacier.runner.isolated``), which a
+timeout or a stop of the run kills; untimed attempts run here, on the run's worker thread
+(a stop of the run ends them with the process). A timed task that a fresh process cannot
+import keeps the in-thread timeout below: cancelled past its timeout, retried only if it
+returns within ``stop_grace``."""
 
 from __future__ import annotations
 
@@ -8,21 +14,14 @@ from collections.abc import Callable
 from typing import Any
 
 from glacier.dag.model import TaskNode
-from glacier.errors import TaskTimeoutError
 from glacier.io import CancelToken, StorageOptions, WriteCancelled
+from glacier.runner.isolated import AttemptTimedOut, isolatable, run_isolated, timed_out
 from glacier.runtime import core
 from glacier.runtime.event import TaskEvent, TaskResult
 
+__all__ = ["AttemptTimedOut", "attempt", "stop_grace"]
+
 _WAIT_SLICE = 0.05  # how often a timed attempt's waiter looks at its token
-
-
-class AttemptTimedOut(TaskTimeoutError):
-    """A timeout; ``stopped`` says whether the attempt's work stopped once cancelled (only
-    then may it be retried: a retry must never overlap the attempt it replaces)."""
-
-    def __init__(self, message: str, *, task: str, fix: str, stopped: bool) -> None:
-        super().__init__(message, task=task, fix=fix)
-        self.stopped = stopped
 
 
 def stop_grace(timeout: float) -> float:
@@ -49,16 +48,18 @@ def attempt(
 
     if task.timeout is None:
         return execute()
+    if isolatable(task, func):
+        return run_isolated(task, event, options, cancel, task.timeout)
     return _with_timeout(task, task.timeout, execute, cancel)
 
 
 def _with_timeout(
     task: TaskNode, timeout: float, execute: Callable[[], TaskResult], cancel: CancelToken
 ) -> TaskResult:
-    # A thread cannot be killed (nor a Polars query, see glacier.runner.interrupt): the
-    # attempt runs in a daemon thread. Past the timeout its token is cancelled (nothing it
-    # computes is published) and we wait a grace period for it to return; only an attempt
-    # that returned may be retried.
+    # A thread cannot be killed (nor a Polars query, see glacier.runner.interrupt): a task
+    # that cannot run isolated runs in a daemon thread. Past the timeout its token is
+    # cancelled (nothing it computes is published) and we wait a grace period for it to
+    # return; only an attempt that returned may be retried.
     box: dict[str, Any] = {}
     finished = threading.Event()
 
@@ -77,18 +78,12 @@ def _with_timeout(
         if waited >= timeout or cancel.cancelled:
             break
     if not finished.is_set():
-        timed_out = not cancel.cancelled
+        stopped_by_run = cancel.cancelled
         cancel.cancel()
         stopped = finished.wait(stop_grace(timeout))
-        if not timed_out:
+        if stopped_by_run:
             raise WriteCancelled
-        raise AttemptTimedOut(
-            f"Task '{task.name}' timed out after {timeout:g} s"
-            + ("." if stopped else " and its work could not be stopped, so it was not retried."),
-            task=task.name,
-            fix=f"raise timeout= on '{task.name}' or make it faster.",
-            stopped=stopped,
-        )
+        raise timed_out(task, timeout, stopped=stopped)
     if "error" in box:
         raise box["error"]
     result: TaskResult = box["result"]

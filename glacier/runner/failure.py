@@ -34,6 +34,10 @@ _DETERMINISTIC: tuple[type[BaseException], ...] = (
     AttributeError,
     NameError,
 )
+# An exception raised in an isolated attempt's process (glacier.runner.isolated) carries
+# that process's traceback under these attributes: its frames as (file, line), and its text.
+REMOTE_FRAMES = "_glacier_remote_frames"
+REMOTE_TRACEBACK = "_glacier_remote_traceback"
 _GLACIER = str(Path(__file__).resolve().parents[1])
 _LIBRARIES = tuple(
     {_GLACIER, str(Path(pl.__file__).resolve().parent), sysconfig.get_paths()["stdlib"], sys.prefix}
@@ -58,18 +62,22 @@ def root_cause(exc: BaseException) -> BaseException:
 
 def user_location(exc: BaseException, func: Callable[..., Any] | None) -> Location | None:
     """The last traceback frame in the task's module (else outside the libraries)."""
-    frames = traceback.extract_tb(root_cause(exc).__traceback__)
+    cause = root_cause(exc)
+    frames: list[tuple[str, int]] = getattr(cause, REMOTE_FRAMES, None) or [
+        (f.filename, f.lineno or 0) for f in traceback.extract_tb(cause.__traceback__)
+    ]
     own = _source_file(func)
     if own is not None:
-        inside = [f for f in frames if _same(f.filename, own)]
+        inside = [f for f in frames if _same(f[0], own)]
         if inside:
-            return Location(_shown(inside[-1].filename), inside[-1].lineno or 0)
-    outside = [f for f in frames if not Path(f.filename).resolve().as_posix().startswith(_LIBRARIES)]
-    return Location(_shown(outside[-1].filename), outside[-1].lineno or 0) if outside else None
+            return Location(_shown(inside[-1][0]), inside[-1][1])
+    outside = [f for f in frames if not Path(f[0]).resolve().as_posix().startswith(_LIBRARIES)]
+    return Location(_shown(outside[-1][0]), outside[-1][1]) if outside else None
 
 
 def traceback_text(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc))
+    remote: str | None = getattr(exc, REMOTE_TRACEBACK, None)
+    return remote if remote is not None else "".join(traceback.format_exception(exc))
 
 
 def is_deterministic(exc: BaseException) -> bool:

@@ -4,12 +4,20 @@
 stop cancels them all, so no attempt publishes after it (``CancelToken.publish`` holds the
 token's lock across the publish, so a publish under way completes whole first).
 ``interrupts(stop)`` turns the first SIGINT/SIGTERM into a stop request that the scheduling
-loop acts on within one poll; a second SIGINT ends the process at once (exit 130).
+loop acts on within one poll; a second SIGINT ends the process at once (exit 130), killing
+the child processes of isolated attempts first.
 
-Neither a Polars query nor a Python thread can be stopped from outside here: Polars'
-cancellable mode (``collect(background=True)`` on a sink) runs sinks on its in-memory engine,
-which computed wrong answers (TPC-H Q14: 722 rows for 1, ``when(len() > 0).then(sum)`` after
-a join; Polars 2.1), and its ``cancel()`` did not stop joins. So the loop waits
+An attempt with a timeout runs in a child process (``glacier.runner.isolated``): its
+cancelled token makes its parent kill it within ``KILL_GRACE``, so a stop ends its work for
+real. The children are tracked here (``track_child``) so that no way out of the run leaves
+one running: the second Ctrl-C and the end of ``interrupts()`` after a stop SIGKILL what is
+left (a child also ends itself when its parent is gone, e.g. after a SIGKILL).
+
+An untimed attempt runs on a worker thread. Neither a Polars query nor a Python thread can
+be stopped from outside here: Polars' cancellable mode (``collect(background=True)`` on a
+sink) runs sinks on its in-memory engine, which computed wrong answers (TPC-H Q14: 722 rows
+for 1, ``when(len() > 0).then(sum)`` after a join; Polars 2.1), and its ``cancel()`` did not
+stop joins. So the loop waits
 ``STOP_GRACE`` seconds for running attempts, then records the run ``interrupted``, removes
 this process's staging files of what still runs, and raises ``RunInterrupted``; the CLI then
 ends the process, which ends the query or the busy thread with it. Nothing it computes can be
@@ -22,7 +30,7 @@ import os
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -33,6 +41,29 @@ if TYPE_CHECKING:
 
 STOP_GRACE = 0.5  # seconds a stopped run waits for its running attempts to return
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+_children_lock = threading.Lock()
+_children: set[int] = set()  # pids of isolated attempts' processes still running
+
+
+def track_child(pid: int) -> None:
+    with _children_lock:
+        _children.add(pid)
+
+
+def untrack_child(pid: int) -> None:
+    """Forget ``pid`` (call once it has been waited for: its pid may then be reused)."""
+    with _children_lock:
+        _children.discard(pid)
+
+
+def kill_children() -> None:
+    """SIGKILL every tracked child process (the process is about to end without them)."""
+    with _children_lock:
+        pids = list(_children)
+    for pid in pids:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
 
 
 class RunStop:
@@ -99,6 +130,7 @@ def interrupts(stop: RunStop) -> Iterator[None]:
 
     def handle(signum: int, frame: FrameType | None) -> None:
         if stop.requested and signum == signal.SIGINT:
+            kill_children()
             os._exit(130)
         stop.request(signal.Signals(signum))
 
@@ -106,6 +138,8 @@ def interrupts(stop: RunStop) -> Iterator[None]:
     try:
         yield
     finally:
+        if stop.requested:
+            kill_children()  # attempts that did not stop within STOP_GRACE
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

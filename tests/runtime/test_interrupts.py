@@ -21,6 +21,7 @@ import polars as pl
 import pytest
 
 _PIPELINE = """
+import os
 import time
 from pathlib import Path
 
@@ -48,6 +49,13 @@ def heavy_python(df: pl.LazyFrame) -> pl.LazyFrame:
     while time.time() < deadline:  # pure Python: no Polars call to cancel
         total += 1
     return df
+
+
+@provider.local().task(timeout=120)
+def timed_python(df: pl.LazyFrame) -> pl.LazyFrame:
+    MARK.write_text(str(os.getpid()))  # a timed task runs in a process of its own
+    while True:
+        pass
 
 
 {which} = provider.bucket("lake", "in.parquet").transform({which}).to(provider.bucket("lake", "out.parquet"))
@@ -181,6 +189,31 @@ def test_second_ctrl_c_exits_at_once(tmp_path: Path) -> None:
     assert seconds < 2.0
 
 
+def _gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.slow
+def test_ctrl_c_kills_the_process_of_a_timed_task(tmp_path: Path) -> None:
+    code, seconds, output, state = _ctrl_c_run(tmp_path, "timed_python")
+    attempt_pid = int((tmp_path / "busy").read_text())
+    assert code == 130, output
+    assert seconds < 2.0, f"took {seconds:.2f} s to stop"
+    assert "Interrupted: pipeline timed_python stopped; task timed_python cancelled" in output
+    assert "Traceback" not in output
+    assert _gone(attempt_pid, within=0.5)  # killed by the run, not left to spin
+    lake = tmp_path / "data" / "lake"
+    assert not (lake / "out.parquet").exists() and _staging(lake) == []
+    assert "timed_python  interrupted" in _history(tmp_path, state)
+
+
 def _background_run(tmp_path: Path, which: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
     file, lake, mark = _project(tmp_path, which, rows=1000)
     state = tmp_path / "state"
@@ -214,3 +247,12 @@ def test_a_sigkilled_run_shows_died(tmp_path: Path) -> None:
     history = _history(tmp_path, state)
     assert "heavy_python  died" in history
     assert "running" not in history.split("\n", 1)[0]
+
+
+def test_a_sigkilled_run_leaves_no_timed_attempt_running(tmp_path: Path) -> None:
+    child, lake, _ = _background_run(tmp_path, "timed_python")
+    attempt_pid = int((tmp_path / "busy").read_text())
+    child.kill()
+    child.wait(timeout=10)
+    assert _gone(attempt_pid, within=2.0)  # it sees its parent gone and ends itself
+    assert not (lake / "out.parquet").exists()  # and it could not publish without its parent

@@ -181,25 +181,32 @@ def test_an_empty_directory_source_is_named_as_the_input(tmp_path: Path) -> None
     assert "input 'events'" in str(error) and "is an empty directory" in str(error)
 
 
-def test_a_timed_out_attempt_never_overlaps_its_retry(tmp_path: Path) -> None:
+# The next two are tasks a fresh process cannot import (made inside a function), so their
+# timed attempts run in-thread (glacier.runner.attempt); importable ones run isolated in a
+# child process that is killed past the timeout (tests/runtime/test_timeouts.py).
+
+
+def test_an_in_thread_timed_out_attempt_never_overlaps_its_retry(tmp_path: Path) -> None:
     file, _ = _module(
         tmp_path,
         """
         LOCK = threading.Lock()
         STATE = {"now": 0, "most": 0, "bodies": 0}
 
-        @local.task(retries=2, timeout=0.2)
-        def slow(df):
-            with LOCK:
-                STATE["now"] += 1
-                STATE["bodies"] += 1
-                STATE["most"] = max(STATE["most"], STATE["now"])
-            time.sleep(0.5)  # past the timeout, but it returns: each attempt stops
-            with LOCK:
-                STATE["now"] -= 1
-            return df
+        def make():
+            @local.task(retries=2, timeout=0.2)
+            def slow(df):
+                with LOCK:
+                    STATE["now"] += 1
+                    STATE["bodies"] += 1
+                    STATE["most"] = max(STATE["most"], STATE["now"])
+                time.sleep(0.5)  # past the timeout, but it returns: each attempt stops
+                with LOCK:
+                    STATE["now"] -= 1
+                return df
+            return slow
 
-        p = raw.transform(slow).to(out)
+        p = raw.transform(make()).to(out)
         """,
         name="overlap",
     )
@@ -211,19 +218,21 @@ def test_a_timed_out_attempt_never_overlaps_its_retry(tmp_path: Path) -> None:
     assert not (tmp_path / "data" / "lake" / "out.parquet").exists()
 
 
-def test_a_timed_out_attempt_that_cannot_stop_is_not_retried(tmp_path: Path) -> None:
+def test_an_in_thread_timed_out_attempt_that_cannot_stop_is_not_retried(tmp_path: Path) -> None:
     file, _ = _module(
         tmp_path,
         """
         STATE = {"bodies": 0}
 
-        @local.task(retries=2, timeout=0.2)
-        def stuck(df):
-            STATE["bodies"] += 1
-            time.sleep(2.0)  # longer than the grace after the timeout (1 s)
-            return df
+        def make():
+            @local.task(retries=2, timeout=0.2)
+            def stuck(df):
+                STATE["bodies"] += 1
+                time.sleep(2.0)  # longer than the grace after the timeout (1 s)
+                return df
+            return stuck
 
-        p = raw.transform(stuck).to(out)
+        p = raw.transform(make()).to(out)
         """,
         name="stuck",
     )

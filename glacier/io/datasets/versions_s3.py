@@ -140,10 +140,40 @@ class S3Versions:
         """The plain layout's files, listed here, not by Polars: Polars skips hidden file
         names but not hidden folders, so its listing of the prefix would also take the files
         of a version being staged under it. (With no files, or a keyed prefix, Polars lists.)"""
-        files = self.files()
-        if not files or self._keyed_prefix():
+        if self._keyed_prefix():
+            return self.uri()
+        files = self.current_files()
+        if not files:
             return self.uri()
         return [self.uri(f.key) for f in files]
+
+    def current_files(self) -> list[StoredFile]:
+        """The plain layout's files (relative to the prefix), each partition that has a
+        manifest of its own (``date=2026-11-30/`` republished) taken from that manifest: its
+        current version only, never the superseded files left beside it for readers mid-scan."""
+        listed = [
+            StoredFile(o.key[len(self.prefix) :], o.size, o.etag)
+            for o in self.client.list(self.bucket, self.prefix)
+        ]
+        partitions = sorted(
+            f.key[: -len(MANIFEST_NAME)]
+            for f in listed
+            if f.key.endswith("/" + MANIFEST_NAME) and _is_partition(f.key[: -len(MANIFEST_NAME)])
+        )
+        files = [f for f in listed if not _hidden(f.key) and not any(f.key.startswith(p) for p in partitions)]
+        for partition in partitions:
+            files += [StoredFile(partition + f.key, f.size, f.etag) for f in self._partition_files(partition)]
+        return sorted(files, key=lambda f: f.key)
+
+    def _partition_files(self, partition: str) -> list[StoredFile]:
+        """One partition's current files, relative to the partition's folder."""
+        versions = S3Versions(self.uri(partition), self.options)
+        manifest = versions.manifest()
+        if manifest is None:  # its first publish ended (in place) since the listing
+            return versions.files()
+        if manifest.root is None:  # its first publish is still copying: not published yet
+            return []
+        return [StoredFile(manifest.root + f.key, f.size, f.etag) for f in manifest.files]
 
     def _keyed_prefix(self) -> bool:
         """Whether the prefix itself holds ``key=value`` folders (then only a directory scan
@@ -153,7 +183,7 @@ class S3Versions:
     def stat(self) -> StoredDataset | None:
         manifest = self.manifest()
         if manifest is None:
-            plain = self.files()
+            plain = self.files() if self._keyed_prefix() else self.current_files()
             return fingerprint(plain) if plain else None
         return None if manifest.root is None else fingerprint(manifest.files)
 
@@ -241,6 +271,12 @@ class S3VersionStage:
                     v.client.delete(v.bucket, obj.key)
             elif published is not None and PLAIN not in retained and not _hidden(relative):
                 v.client.delete(v.bucket, obj.key)
+
+
+def _is_partition(folder: str) -> bool:
+    """Whether ``folder`` (``date=2026-11-30/``, ``k=1/h=2/``) is a hive partition's."""
+    parts = folder.rstrip("/").split("/")
+    return bool(folder) and all("=" in part and not part.startswith(HIDDEN_PREFIXES) for part in parts)
 
 
 def _abandoned(tag: str) -> bool:

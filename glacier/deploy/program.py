@@ -55,6 +55,9 @@ def read_config() -> ProgramConfig:
         schedule=config.get("schedule"),
         alerts=config.get_bool("alerts"),
         alert_email=config.get("alertEmail"),
+        backfill_max_concurrency=config.get_int("backfillMaxConcurrency") or 10,
+        backfill_tolerated_failures=config.get_int("backfillToleratedFailures") or 0,
+        backfill_tolerated_failure_percent=config.get_float("backfillToleratedFailurePercent"),
     )
     root = _project_root()
     modules = tuple(_from_root(m, root) for m in modules)

@@ -20,12 +20,15 @@ from polars.testing import assert_frame_equal
 from glacier.dag.contract import CompiledPipeline
 from glacier.deploy import asl, iam, naming
 from glacier.deploy.backfill import (
+    ITEMS_BUCKET_TAG,
     MAP_STATE,
     backfill_input,
     backfill_policy,
     build_backfill_definition,
     child_definition,
 )
+from glacier.deploy.options import DeployOptions
+from glacier.deploy.plan import plan
 from glacier.dsl.discovery import load_pipelines
 from glacier.errors import DeploymentError
 from glacier.formats import Format
@@ -79,9 +82,7 @@ def test_definitions_validate(pipeline: CompiledPipeline, tmp_path: Path) -> Non
         build_backfill_definition(pipeline.dag, _targets(pipeline), max_concurrency=0)
 
 
-def test_backfill_policy_is_parliament_clean() -> None:
-    arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:daily_clicks-backfill"
-    policy = backfill_policy(arn, "arn:aws:s3:::ops-lake")
+def _serious(policy: dict[str, Any]) -> list[Any]:
     findings = analyze_policy_string(iam.dumps(policy)).findings
     serious = [
         (f.issue, f.detail)
@@ -94,13 +95,88 @@ def test_backfill_policy_is_parliament_clean() -> None:
         "RESOURCE_MISMATCH",
         [{"action": "states:DescribeExecution", "required_format": "arn:*:states:*:*:express:*:*:*"}],
     )
-    assert [f for f in serious if f != known] == []
+    return [f for f in serious if f != known]
+
+
+def test_backfill_policy_is_parliament_clean() -> None:
+    arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:daily_clicks-backfill"
+    policy = backfill_policy(arn, "arn:aws:s3:::ops-lake")
+    assert _serious(policy) == []
     resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
     assert resources["StartPartitionExecutions"] == [arn]
     assert resources["WatchPartitionExecutions"] == [
         "arn:aws:states:eu-west-1:123456789012:execution:daily_clicks-backfill/*:*"
     ]
-    assert resources["ReadPartitionList"] == ["arn:aws:s3:::ops-lake/*"]
+    assert resources["ReadPartitionList"] == ["arn:aws:s3:::ops-lake/backfills/*"]
+
+
+def _validate(tmp_path: Path, *definitions: dict[str, Any]) -> None:
+    paths = []
+    for n, definition in enumerate(definitions):
+        path = tmp_path / f"definition-{n}.json"
+        path.write_text(json.dumps(definition))
+        paths += ["--json-path", str(path)]
+    validator = REPO / "node_modules" / ".bin" / "asl-validator"
+    done = subprocess.run([str(validator), *paths], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_component_deploys_the_backfill_state_machine(tmp_path: Path) -> None:
+    """Under Pulumi's mocks: a partitioned pipeline's component declares its backfill state
+    machine (parented, named from the pipeline, the Map's limits from the deploy options),
+    whose role runs the tasks, starts and watches its own children, reads the item lists."""
+    options = DeployOptions(
+        build_layer=False,
+        backfill_max_concurrency=3,
+        backfill_tolerated_failures=1,
+        backfill_tolerated_failure_percent=5.0,
+    )
+    result = plan(str(REPO / EXAMPLE), loader=load_pipelines, options=options)
+    machine = result.get("daily_clicks-backfill")
+    assert machine.type == "aws:sfn/stateMachine:StateMachine"
+    assert machine.parent == "daily_clicks" and machine.inputs["name"] == "daily_clicks-backfill"
+    artifacts = machine.inputs["tags"][ITEMS_BUCKET_TAG]
+    assert artifacts == result.outputs["daily_clicks"]["artifacts_bucket"]
+    definition = json.loads(machine.inputs["definition"])
+    assert definition["StartAt"] == MAP_STATE
+    state = definition["States"][MAP_STATE]
+    assert state["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    limits = (state["MaxConcurrency"], state["ToleratedFailureCount"], state["ToleratedFailurePercentage"])
+    assert limits == (3, 1, 5.0)
+    assert state["ItemReader"]["Parameters"] == {
+        "Bucket.$": "$.items.bucket",
+        "Key.$": "$.items.key",
+    }
+    # Each child runs what the pipeline's own state machine runs.
+    own = json.loads(result.get("daily_clicks-sfn").inputs["definition"])
+    assert definition["States"][MAP_STATE]["ItemProcessor"]["States"] == own["States"]
+    _validate(tmp_path, definition)
+    role = result.get("daily_clicks-backfill-role")
+    assert role.parent == "daily_clicks"
+    assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == {
+        "Service": "states.amazonaws.com"
+    }
+    policy = json.loads(result.get("daily_clicks-backfill-policy").inputs["policy"])
+    assert _serious(policy) == []
+    resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
+    own_arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:daily_clicks-backfill"
+    assert resources["StartPartitionExecutions"] == [own_arn]
+    assert resources["ReadPartitionList"] == [f"arn:aws:s3:::{artifacts}/backfills/*"]
+    assert resources["InvokeFunctions"][0].endswith(":function:daily_clicks-count_clicks")
+    assert result.outputs["daily_clicks"]["backfill_state_machine_arn"].endswith(
+        ":stateMachine:daily_clicks-backfill"
+    )
+    # A pipeline without partitions gets none.
+    unpartitioned = plan(
+        str(REPO / "examples/operations/pipelines.py"), loader=load_pipelines, options=options
+    )
+    assert not [r for r in unpartitioned.resources if r.name.endswith("-backfill")]
+
+
+def test_bad_backfill_options_are_a_clear_error(pipeline: CompiledPipeline) -> None:
+    for bad in ({"max_concurrency": 0}, {"tolerated_failures": -1}, {"tolerated_failure_percent": 150.0}):
+        with pytest.raises(DeploymentError, match="glacier:backfillMaxConcurrency"):
+            build_backfill_definition(pipeline.dag, _targets(pipeline), **bad)  # type: ignore[arg-type]
 
 
 def _clicks(root: Path) -> None:

@@ -254,3 +254,54 @@ def _wait(aws: Any, arn: str) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"{arn} still running")
+
+
+def test_backfill_cloud_starts_one_map_run_over_the_partition_list(
+    pipeline: CompiledPipeline, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``glacier backfill --cloud``: the deployed backfill state machine (its planned
+    definition, in moto) gets one execution whose S3 item list holds the checked partitions."""
+    import boto3
+    from typer.testing import CliRunner
+
+    from glacier.cli import app
+    from glacier.cloud.backfill import start_backfill
+
+    region = "eu-west-1"  # the example's AwsConfig region, which the CLI uses
+    sfn = boto3.client("stepfunctions", endpoint_url=moto_endpoint, region_name=region)
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name=region)
+    iam_client = boto3.client("iam", endpoint_url=moto_endpoint, region_name=region)
+    deployed = plan(str(REPO / EXAMPLE), loader=load_pipelines).get("daily_clicks-backfill").inputs
+    bucket = deployed["tags"][ITEMS_BUCKET_TAG]
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    role = iam_client.create_role(RoleName="backfill-test-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        if machine["name"] == deployed["name"]:
+            sfn.delete_state_machine(stateMachineArn=machine["stateMachineArn"])
+    arn = sfn.create_state_machine(
+        name=deployed["name"],
+        definition=deployed["definition"],
+        roleArn=role,
+        tags=[{"key": k, "value": v} for k, v in deployed["tags"].items()],
+    )["stateMachineArn"]
+
+    execution = start_backfill(
+        pipeline, start="2026-11-01", end="2026-11-03", wait=False, endpoint_url=moto_endpoint, echo=None
+    )
+    assert isinstance(execution, str)
+    described = sfn.describe_execution(executionArn=execution)
+    assert described["stateMachineArn"] == arn
+    items = json.loads(described["input"])["items"]
+    assert items["bucket"] == bucket and items["key"].startswith("backfills/daily_clicks/")
+    listed = json.loads(s3.get_object(Bucket=bucket, Key=items["key"])["Body"].read())
+    assert listed == [{"date": "2026-11-01"}, {"date": "2026-11-02"}, {"date": "2026-11-03"}]
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["backfill", EXAMPLE, "--cloud", "--no-wait", "--values", "2026-11-05,2026-11-07"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "over 2 partition(s)" in done.output
+    bad = runner.invoke(app, ["backfill", EXAMPLE, "--cloud", "--no-wait", "--values", "2026-13-01"])
+    assert bad.exit_code == 1 and "is not a date" in bad.output and "Traceback" not in bad.output

@@ -1,8 +1,8 @@
-"""The backfill definition: a Distributed Map of one-partition child executions. asl-validator
-and parliament check it; moto's interpreter cannot run a Distributed Map, so each partition's
-child runs in moto as the map would start it (its item processor, input ``{"partition":
-item}``), and the task events it sends go through the entry points' core; the outputs equal
-the local backfill's."""
+"""The backfill: its deployed state machine under Pulumi's mocks (asl-validator, parliament),
+moto's interpreter running its Distributed Map over 3 partitions, each partition's child (its
+item processor, input ``{"partition": item}``) run in moto with the task events it sends going
+through the entry points' core (the outputs equal the local backfill's), and ``glacier
+backfill --cloud`` starting it with an S3 item list."""
 
 from __future__ import annotations
 
@@ -305,3 +305,33 @@ def test_backfill_cloud_starts_one_map_run_over_the_partition_list(
     assert "over 2 partition(s)" in done.output
     bad = runner.invoke(app, ["backfill", EXAMPLE, "--cloud", "--no-wait", "--values", "2026-13-01"])
     assert bad.exit_code == 1 and "is not a date" in bad.output and "Traceback" not in bad.output
+
+
+def _finish(aws: Any, arn: str) -> dict[str, Any]:
+    import time
+
+    for _ in range(400):
+        described = aws.sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return dict(described)
+        time.sleep(0.05)
+    raise AssertionError(f"{arn} still running")
+
+
+def test_moto_runs_the_distributed_map_over_the_partitions(pipeline: CompiledPipeline, aws: Any) -> None:
+    """moto's interpreter runs the backfill's Distributed Map itself: one child execution per
+    partition, each through the pipeline's states (its Choice, its task). moto keeps no child
+    history to read the task events from, so the events each child sends are checked in
+    ``test_each_partition_child_equals_the_local_backfill``."""
+    definition = build_backfill_definition(pipeline.dag, _targets(pipeline, aws.function), max_concurrency=2)
+    arn = aws.state_machine("daily_clicks-backfill", definition)
+    days = [{"date": d} for d in DAYS]
+    started = aws.sfn.start_execution(
+        stateMachineArn=arn, name="three-days", input=json.dumps(backfill_input(days))
+    )
+    assert _finish(aws, started["executionArn"])["status"] == "SUCCEEDED"
+    (run,) = aws.sfn.list_map_runs(executionArn=started["executionArn"])["mapRuns"]
+    described = aws.sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    children = described["executionCounts"]
+    assert (children["succeeded"], children["failed"], children["total"]) == (3, 0, 3)
+    assert described["maxConcurrency"] == 2

@@ -204,6 +204,24 @@ class S3Client:
 
         return self._call("ListObjectsV2", bucket, prefix, run)
 
+    def list_level(self, bucket: str, prefix: str) -> tuple[list[S3Object], list[str]]:
+        """The objects directly under ``prefix`` (a folder, ending in '/') and its sub-folders'
+        prefixes, not what is inside them."""
+
+        def run() -> tuple[list[S3Object], list[str]]:
+            objects: list[S3Object] = []
+            folders: list[str] = []
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix, Delimiter="/"
+            )
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    objects.append(S3Object(item["Key"], int(item["Size"]), str(item["ETag"]).strip('"')))
+                folders += [common["Prefix"] for common in page.get("CommonPrefixes", ())]
+            return sorted(objects, key=lambda o: o.key), sorted(folders)
+
+        return self._call("ListObjectsV2", bucket, prefix, run)
+
     def copy(self, bucket: str, source_key: str, target_key: str) -> None:
         """Server-side copy; the target appears whole when the copy completes, or not at all.
         botocore turns S3's "200 OK with an <Error> body" into an error, retried as AWS

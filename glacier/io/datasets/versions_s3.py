@@ -147,33 +147,26 @@ class S3Versions:
             return self.uri()
         return [self.uri(f.key) for f in files]
 
-    def current_files(self) -> list[StoredFile]:
-        """The plain layout's files (relative to the prefix), each partition that has a
-        manifest of its own (``date=2026-11-30/`` republished) taken from that manifest: its
-        current version only, never the superseded files left beside it for readers mid-scan."""
-        listed = [
-            StoredFile(o.key[len(self.prefix) :], o.size, o.etag)
-            for o in self.client.list(self.bucket, self.prefix)
-        ]
-        partitions = sorted(
-            f.key[: -len(MANIFEST_NAME)]
-            for f in listed
-            if f.key.endswith("/" + MANIFEST_NAME) and _is_partition(f.key[: -len(MANIFEST_NAME)])
-        )
-        files = [f for f in listed if not _hidden(f.key) and not any(f.key.startswith(p) for p in partitions)]
-        for partition in partitions:
-            files += [StoredFile(partition + f.key, f.size, f.etag) for f in self._partition_files(partition)]
-        return sorted(files, key=lambda f: f.key)
-
-    def _partition_files(self, partition: str) -> list[StoredFile]:
-        """One partition's current files, relative to the partition's folder."""
-        versions = S3Versions(self.uri(partition), self.options)
-        manifest = versions.manifest()
-        if manifest is None:  # its first publish ended (in place) since the listing
-            return versions.files()
-        if manifest.root is None:  # its first publish is still copying: not published yet
-            return []
-        return [StoredFile(manifest.root + f.key, f.size, f.etag) for f in manifest.files]
+    def current_files(self, folder: str = "") -> list[StoredFile]:
+        """The plain layout's files under ``folder`` (relative to the prefix), a partition
+        folder that has a manifest of its own (``date=2026-11-30/``, republished) taken from
+        that manifest: its current version only, never the superseded files kept beside it.
+        Listed a level at a time, hidden folders (staged and kept versions) skipped, so the
+        cost does not grow with the versions kept for readers mid-scan."""
+        if folder and _is_partition(folder):
+            manifest = S3Versions(self.uri(folder), self.options).manifest()
+            if manifest is not None:
+                if manifest.root is None:  # its first publish is still copying: not published yet
+                    return []
+                return [StoredFile(folder + manifest.root + f.key, f.size, f.etag) for f in manifest.files]
+        objects, folders = self.client.list_level(self.bucket, self.prefix + folder)
+        files = [StoredFile(o.key[len(self.prefix) :], o.size, o.etag) for o in objects]
+        files = [f for f in files if not _hidden(f.key)]
+        for sub in folders:
+            relative = sub[len(self.prefix) :]
+            if not _hidden(relative):
+                files += self.current_files(relative)
+        return files
 
     def _keyed_prefix(self) -> bool:
         """Whether the prefix itself holds ``key=value`` folders (then only a directory scan

@@ -335,3 +335,32 @@ def test_moto_runs_the_distributed_map_over_the_partitions(pipeline: CompiledPip
     children = described["executionCounts"]
     assert (children["succeeded"], children["failed"], children["total"]) == (3, 0, 3)
     assert described["maxConcurrency"] == 2
+
+
+def test_the_state_machine_chooses_its_partition_in_moto(pipeline: CompiledPipeline, aws: Any) -> None:
+    """The pipeline's own state machine in moto's interpreter: a scheduled execution runs the
+    partition of its scheduled day (the Pass state's intrinsic functions), one naming its
+    partition runs that one, and an input naming none fails at once saying what to pass."""
+    definition = asl.build_definition(pipeline.dag, _targets(pipeline, aws.function))
+    arn = aws.state_machine("daily_clicks-sfn", definition)
+
+    def first_payload(name: str, started_with: dict[str, Any]) -> dict[str, Any]:
+        started = aws.sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(started_with))
+        assert _finish(aws, started["executionArn"])["status"] == "SUCCEEDED"
+        history = aws.sfn.get_execution_history(executionArn=started["executionArn"])["events"]
+        scheduled = [e["taskScheduledEventDetails"] for e in history if "taskScheduledEventDetails" in e]
+        return dict(json.loads(scheduled[0]["parameters"])["Payload"])
+
+    scheduled = first_payload("scheduled", {"trigger": "schedule", "time": "2026-11-30T23:00:00Z"})
+    assert scheduled["partition"] == {"date": "2026-11-30"}
+    assert TaskEvent.model_validate(scheduled).partition == {"date": "2026-11-30"}
+    assert first_payload("named", {"partition": {"date": "2026-11-02"}})["partition"] == {
+        "date": "2026-11-02"
+    }
+
+    started = aws.sfn.start_execution(
+        stateMachineArn=arn, name="none", input=json.dumps({"trigger": "manual"})
+    )
+    failed = _finish(aws, started["executionArn"])
+    assert failed["status"] == "FAILED" and failed["error"] == "Glacier.NoPartition"
+    assert "--partition date=..." in failed["cause"]

@@ -129,6 +129,12 @@ def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
     outputs: dict[str, Any] = {component.dag.name: component.outputs() for component in components}
     if alerts_wanted(config.options, dags):
         machines = {c.dag.name: (c.region, c.state_machine.arn) for c in components}
+        # A backfill that fails (more partitions than tolerated) notifies as well.
+        machines |= {
+            f"{c.dag.name}-backfill": (c.region, c.backfill_state_machine.arn)
+            for c in components
+            if c.backfill_state_machine is not None
+        }
         alerts = Alerts(ALERTS_NAME, AlertsArgs.for_components(machines, config.options))
         outputs[OUTPUT_KEY] = alerts.outputs()
     return outputs

@@ -166,6 +166,11 @@ def test_the_component_deploys_the_backfill_state_machine(tmp_path: Path) -> Non
     assert result.outputs["daily_clicks"]["backfill_state_machine_arn"].endswith(
         ":stateMachine:daily_clicks-backfill"
     )
+    # A failed backfill alerts like a failed run: the failure rule and an alarm cover it.
+    alerts_rule = json.loads(result.get("alerts-failed-runs").inputs["eventPattern"])
+    assert f"{own_arn}" in alerts_rule["detail"]["stateMachineArn"]
+    alarm = result.get("alerts-daily_clicks-backfill-executions-failed").inputs
+    assert alarm["dimensions"] == {"StateMachineArn": own_arn}
     # A pipeline without partitions gets none.
     unpartitioned = plan(
         str(REPO / "examples/operations/pipelines.py"), loader=load_pipelines, options=options

@@ -142,7 +142,7 @@ def test_s3_whole_reads_race_partition_republishes(
     moto_endpoint: str, fresh_bucket: str, quiet_moto: None
 ) -> None:
     options = storage_options(AwsConfig(endpoint_url=moto_endpoint))
-    # moto answers one request at a time: two one-file partitions and a paced writer keep the
+    # moto answers one request at a time: two partitions of two files and a paced writer keep the
     # 1,000 reads (a listing, a manifest, two files each) to a few minutes on a loaded machine.
     _race(f"s3://{fresh_bucket}/events/", options, readers=2, pause=0.3, deadline=500)
 

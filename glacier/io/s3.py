@@ -192,18 +192,6 @@ class S3Client:
             return exc
         return exc
 
-    def list(self, bucket: str, prefix: str) -> list[S3Object]:
-        """Every object under ``prefix``, sorted by key."""
-
-        def run() -> list[S3Object]:
-            objects: list[S3Object] = []
-            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                for item in page.get("Contents", ()):
-                    objects.append(S3Object(item["Key"], int(item["Size"]), str(item["ETag"]).strip('"')))
-            return sorted(objects, key=lambda o: o.key)
-
-        return self._call("ListObjectsV2", bucket, prefix, run)
-
     def list_level(self, bucket: str, prefix: str) -> tuple[list[S3Object], list[str]]:
         """The objects directly under ``prefix`` (a folder, ending in '/') and its sub-folders'
         prefixes, not what is inside them."""
@@ -219,6 +207,18 @@ class S3Client:
                     objects.append(S3Object(item["Key"], int(item["Size"]), str(item["ETag"]).strip('"')))
                 folders += [common["Prefix"] for common in page.get("CommonPrefixes", ())]
             return sorted(objects, key=lambda o: o.key), sorted(folders)
+
+        return self._call("ListObjectsV2", bucket, prefix, run)
+
+    def list(self, bucket: str, prefix: str) -> list[S3Object]:
+        """Every object under ``prefix``, sorted by key."""
+
+        def run() -> list[S3Object]:
+            objects: list[S3Object] = []
+            for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", ()):
+                    objects.append(S3Object(item["Key"], int(item["Size"]), str(item["ETag"]).strip('"')))
+            return sorted(objects, key=lambda o: o.key)
 
         return self._call("ListObjectsV2", bucket, prefix, run)
 

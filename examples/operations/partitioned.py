@@ -2,9 +2,12 @@
 
 ``ops-lake/clicks/`` is hive-partitioned by ``date`` (``clicks/date=2026-11-30/...``);
 ``daily_clicks`` reads one day's partition and publishes the same day of
-``ops-lake/daily_clicks/``, atomically and without touching other days. It deploys with a
-daily schedule; a scheduled or manual execution names its day in its input
-(``{"partition": {"date": "2026-11-30"}}``, what ``glacier run --cloud --partition`` sends).
+``ops-lake/daily_clicks/``, atomically and without touching other days. Deployed, it runs
+every morning for that day (the scheduled time's date), and whenever a file lands in a day's
+folder for that day (the object key ``clicks/date=2026-11-30/...`` names the partition); a
+manual execution names its day in its input (``{"partition": {"date": "2026-11-30"}}``, what
+``glacier run --cloud --partition`` sends), and ``glacier backfill --cloud`` runs a range as
+one Distributed Map execution.
 
 Locally: ``python examples/operations/generate.py DIR --partitioned`` writes 30 days of
 sample clicks, then
@@ -44,5 +47,9 @@ def count_clicks(clicks: pl.LazyFrame) -> pl.LazyFrame:
 
 
 daily_clicks = (
-    clicks.transform(count_clicks).to(daily).with_name("daily_clicks").on_schedule("cron(0 6 * * ? *)")
+    clicks.transform(count_clicks)
+    .to(daily)
+    .with_name("daily_clicks")
+    .on_schedule("cron(0 23 * * ? *)")
+    .on_arrival(clicks)
 )

@@ -32,21 +32,36 @@ def backfill(
     state_dir: Annotated[
         str | None, typer.Option("--state-dir", help="Run history folder (default ./.glacier).")
     ] = None,
+    cloud: Annotated[
+        bool, typer.Option("--cloud", help="Start the deployed backfill state machine (one Map run).")
+    ] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="With --cloud: do not wait.")] = False,
 ) -> None:
     """Run every partition of PATH's pipelines in the range; cached partitions are skipped and
-    a failed one leaves the others published. Exits 1 if any partition failed."""
+    a failed one leaves the others published. Exits 1 if any partition failed. With --cloud,
+    one execution of the deployed backfill runs the partitions, each its own child execution."""
+    listed_values = None if values is None else [v.strip() for v in values.split(",") if v.strip()]
+    if cloud:
+        with user_errors():
+            from glacier.cloud.backfill import start_backfill
+
+            _, chosen = load(path, pipeline)
+            for compiled in chosen:
+                start_backfill(
+                    compiled, values=listed_values, start=start, end=end, wait=not no_wait, echo=typer.echo
+                )
+        return
     with user_errors():
         from glacier.config import LocalConfig
         from glacier.runner.partitions import backfill as run_backfill
 
         _, pipelines = load(path, pipeline)
-        listed = None if values is None else [v.strip() for v in values.split(",") if v.strip()]
         storage = LocalConfig(base_path=data_dir) if data_dir is not None else None
         failed = False
         for compiled in pipelines:
             result = run_backfill(
                 compiled,
-                values=listed,
+                values=listed_values,
                 start=start,
                 end=end,
                 storage=storage,

@@ -92,9 +92,10 @@ def run_cloud(
     return _wait(sfn, dag.name, execution_arn, poll_seconds=poll_seconds, timeout=timeout, say=say)
 
 
-def find_state_machine(sfn: Any, pipeline: str) -> str:
-    """The ARN of the state machine deployed for ``pipeline``, looked up by its name."""
-    wanted = state_machine_name(pipeline)
+def find_state_machine(sfn: Any, pipeline: str, name: str | None = None) -> str:
+    """The ARN of the state machine deployed for ``pipeline``, looked up by its name (the
+    pipeline's own by default)."""
+    wanted = name or state_machine_name(pipeline)
     pages = _call(
         pipeline,
         lambda: list(sfn.get_paginator("list_state_machines").paginate()),

@@ -17,7 +17,7 @@ from typing import Any
 
 from glacier.config import AwsConfig
 from glacier.dag.model import PipelineDAG, TaskNode, dependency_map
-from glacier.deploy import naming
+from glacier.deploy import naming, partition_entry
 from glacier.deploy.schedule import Leaf, Node, Series, schedule, tasks_of
 from glacier.deploy.timeouts import state_timeout
 from glacier.errors import DeploymentError
@@ -35,6 +35,13 @@ LAMBDA_SERVICE_ERRORS = (
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 )
+LAMBDA_RETRY = {
+    "ErrorEquals": list(LAMBDA_SERVICE_ERRORS),
+    "IntervalSeconds": 1,
+    "MaxAttempts": 3,
+    "BackoffRate": 2,
+    "JitterStrategy": "FULL",
+}
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,10 @@ def build_definition(
     plan = schedule(dependency_map(dag.tasks), weights)
     builder = _Builder(dag, targets, partition or _storage_partition(dag), catalog or {})
     start, states = builder.chain(plan, end=True)
+    if any(ds.partition_by for ds in dag.datasets):
+        resolver = next((t.function_name for t in targets.values() if isinstance(t, LambdaTarget)), None)
+        start, entry = partition_entry.entry_states(dag, start, resolver, builder.integration, LAMBDA_RETRY)
+        states = {**entry, **states}
     definition = {
         "Comment": f"Glacier pipeline {dag.name}",
         "StartAt": start,
@@ -199,15 +210,7 @@ class _Builder:
         state.update(self.invocation(task))
         retries: list[dict[str, Any]] = []
         if isinstance(self.targets[task.name], LambdaTarget):
-            retries.append(
-                {
-                    "ErrorEquals": list(LAMBDA_SERVICE_ERRORS),
-                    "IntervalSeconds": 1,
-                    "MaxAttempts": 3,
-                    "BackoffRate": 2,
-                    "JitterStrategy": "FULL",
-                }
-            )
+            retries.append(dict(LAMBDA_RETRY))
         if task.retries:
             retries.append(
                 {

@@ -9,8 +9,9 @@ the backfill succeed, and a redrive of the map run re-runs the failed children o
 items come inline (``{"partitions": [...]}``) or, for long lists, from a JSON array in S3
 (``{"items": {"bucket": ..., "key": ...}}``).
 
-Not yet deployed by ``PipelineDeployment``: ``build_backfill_definition`` and
-``backfill_policy`` are the definition and the extra permissions its role needs.
+``PipelineDeployment`` deploys it (``OrchestrationLayer._backfill_state_machine``) for a
+pipeline with partitioned datasets, named ``<pipeline>-backfill``; ``glacier backfill
+--cloud`` (``glacier.cloud.backfill``) starts it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ from glacier.deploy.asl import Target, _storage_partition, build_definition
 from glacier.errors import DeploymentError
 
 MAP_STATE = "Partitions"
+ITEMS_KEY_PREFIX = "backfills/"  # the S3 item lists, in the program's artifacts bucket
+ITEMS_BUCKET_TAG = "glacier:backfill-items-bucket"  # on the state machine: where lists go
+
+
+def backfill_state_machine_name(pipeline: str) -> str:
+    """The backfill state machine's name, derivable from the pipeline name alone."""
+    return naming.physical(pipeline, "backfill", limit=naming.STATE_MACHINE_NAME_MAX)
+
+
+def items_key(pipeline: str, execution: str) -> str:
+    """Where ``glacier backfill --cloud`` puts a long partition list for one execution."""
+    return f"{ITEMS_KEY_PREFIX}{pipeline}/{execution}.json"
 
 
 def build_backfill_definition(
@@ -32,47 +45,65 @@ def build_backfill_definition(
     *,
     max_concurrency: int = 10,
     tolerated_failures: int = 0,
+    tolerated_failure_percent: float | None = None,
     items_from_s3: bool = False,
     partition: str | None = None,
 ) -> dict[str, Any]:
-    """The backfill state machine of ``dag`` (``partition``: the AWS partition)."""
+    """The backfill state machine of ``dag`` (``partition``: the AWS partition). Its items are
+    inline (``{"partitions": [...]}``) or read from a JSON list in S3 (``items_from_s3``, what
+    is deployed: ``{"items": {"bucket": ..., "key": ...}}``; a Map's states are one set, and
+    state names are unique in a definition, so one state machine has one kind of reader)."""
     if not any(ds.partition_by for ds in dag.datasets):
         raise DeploymentError(
             f"Pipeline '{dag.name}' has no partitioned dataset to backfill.",
             fix="declare partition_by=['date'] on its directory datasets.",
         )
-    if max_concurrency < 1 or tolerated_failures < 0:
+    percent_ok = tolerated_failure_percent is None or 0 <= tolerated_failure_percent <= 100
+    if max_concurrency < 1 or tolerated_failures < 0 or not percent_ok:
         raise DeploymentError(
             f"Backfill of '{dag.name}' got max_concurrency={max_concurrency}, "
-            f"tolerated_failures={tolerated_failures}.",
-            fix="pass max_concurrency >= 1 and tolerated_failures >= 0.",
+            f"tolerated_failures={tolerated_failures}, "
+            f"tolerated_failure_percent={tolerated_failure_percent}.",
+            fix="pass max_concurrency >= 1, tolerated_failures >= 0 and a percentage in 0..100 "
+            "(glacier:backfillMaxConcurrency, glacier:backfillToleratedFailures, "
+            "glacier:backfillToleratedFailurePercent).",
         )
     pipeline = build_definition(dag, targets, partition=partition)
     aws = partition or _storage_partition(dag)
-    state: dict[str, Any] = {
-        "Type": "Map",
-        "Comment": f"One child execution per partition of {dag.name}",
-        "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-            "StartAt": pipeline["StartAt"],
-            "States": pipeline["States"],
-        },
-        "ItemSelector": {"partition.$": "$$.Map.Item.Value"},
-        "MaxConcurrency": max_concurrency,
-        "ToleratedFailureCount": tolerated_failures,
-        "Label": naming.fit(f"{dag.name}-backfill", 40).replace(" ", "-"),
-        "ResultPath": None,
-        "End": True,
-    }
-    if items_from_s3:
-        state["ItemReader"] = {
-            "Resource": f"arn:{aws}:states:::s3:getObject",
-            "ReaderConfig": {"InputType": "JSON"},
-            "Parameters": {"Bucket.$": "$.items.bucket", "Key.$": "$.items.key"},
+
+    def map_state(from_s3: bool) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "Type": "Map",
+            "Comment": f"One child execution per partition of {dag.name}",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": pipeline["StartAt"],
+                "States": pipeline["States"],
+            },
+            "ItemSelector": {"partition.$": "$$.Map.Item.Value"},
+            "MaxConcurrency": max_concurrency,
+            "ToleratedFailureCount": tolerated_failures,
+            "Label": naming.fit(f"{dag.name}-backfill", 40).replace(" ", "-"),
+            "ResultPath": None,
+            "End": True,
         }
-    else:
-        state["ItemsPath"] = "$.partitions"
-    return {"Comment": f"Glacier backfill of {dag.name}", "StartAt": MAP_STATE, "States": {MAP_STATE: state}}
+        if tolerated_failure_percent is not None:
+            state["ToleratedFailurePercentage"] = tolerated_failure_percent
+        if from_s3:
+            state["ItemReader"] = {
+                "Resource": f"arn:{aws}:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Parameters": {"Bucket.$": "$.items.bucket", "Key.$": "$.items.key"},
+            }
+        else:
+            state["ItemsPath"] = "$.partitions"
+        return state
+
+    return {
+        "Comment": f"Glacier backfill of {dag.name}",
+        "StartAt": MAP_STATE,
+        "States": {MAP_STATE: map_state(items_from_s3)},
+    }
 
 
 def child_definition(backfill: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,7 +119,7 @@ def backfill_input(partitions: Sequence[Mapping[str, str]]) -> dict[str, Any]:
 
 def backfill_policy(state_machine_arn: str, items_bucket_arn: str | None = None) -> dict[str, Any]:
     """What the backfill's role needs beyond the pipeline's own: start and watch its child
-    executions (of itself), and read the item list from S3."""
+    executions (of itself), and read the item lists from S3 (under ``backfills/``)."""
     prefix, _, name = state_machine_arn.rpartition(":stateMachine:")
     statements: list[dict[str, Any]] = [
         {
@@ -110,7 +141,7 @@ def backfill_policy(state_machine_arn: str, items_bucket_arn: str | None = None)
                 "Sid": "ReadPartitionList",
                 "Effect": "Allow",
                 "Action": ["s3:GetObject"],
-                "Resource": [f"{items_bucket_arn}/*"],
+                "Resource": [f"{items_bucket_arn}/{ITEMS_KEY_PREFIX}*"],
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

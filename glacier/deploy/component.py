@@ -8,7 +8,7 @@ declared once for every pipeline that shares them; the component takes them in i
 
 The resource kinds are declared layer by layer: ``base`` (names, options, roles, logs),
 ``artifacts`` (bucket, bundle, layers), ``compute`` (functions, jobs, applications) and
-``orchestration`` (state machine) and ``triggers`` (schedule, arrival rules).
+``orchestration`` (state machine, backfill state machine) and ``triggers`` (schedule, arrival rules).
 """
 
 from __future__ import annotations
@@ -93,9 +93,14 @@ class PipelineDeployment(TriggerLayer):
         self._catalog_tables(args)
         self._compute()
         self._orchestration(list(self.data_buckets.values()))
+        self._backfill(list(self.data_buckets.values()))
         self._triggers()
         self.state_machine_arn = self.state_machine.arn
         self.register_outputs(self.outputs())
+
+    def _backfill(self, data_buckets: list[pulumi.Resource]) -> None:
+        """A partitioned pipeline's backfill state machine (``glacier backfill --cloud``)."""
+        self.backfill_state_machine = self._backfill_state_machine(data_buckets)
 
     def _catalog_tables(self, args: PipelineDeploymentArgs) -> None:
         """A Glue table per dataset with a schema (declared or derived), so Athena can query
@@ -127,6 +132,11 @@ class PipelineDeployment(TriggerLayer):
             "functions": {task: fn.name for task, fn in sorted(self.function_resources.items())},
             "jobs": {task: job.name for task, job in sorted(self.job_resources.items())},
             "emr_applications": {task: app.id for task, (app, _) in sorted(self.emr_resources.items())},
+            **(
+                {"backfill_state_machine_arn": self.backfill_state_machine.arn}
+                if self.backfill_state_machine is not None
+                else {}
+            ),
             **(
                 {"catalog_tables": {ds: t.name for ds, t in sorted(self.catalog_table_resources.items())}}
                 if self.catalog_table_resources

@@ -22,7 +22,9 @@ ALARM_NAME_MAX = 255
 # What an S3 "Object Created" event carries that the state machine needs: where the object is.
 ARRIVAL_INPUT_PATHS = {"bucket": "$.detail.bucket.name", "key": "$.detail.object.key"}
 ARRIVAL_INPUT_TEMPLATE = '{"trigger":"arrival","bucket":<bucket>,"key":<key>}'
-SCHEDULE_INPUT = json.dumps({"trigger": "schedule"})
+# EventBridge Scheduler fills in the time the run was scheduled for (2026-11-30T06:00:00Z): a
+# pipeline partitioned by one date runs that day's partition.
+SCHEDULE_INPUT = json.dumps({"trigger": "schedule", "time": "<aws.scheduler.scheduled-time>"})
 
 # The execution states that notify: every way a run can end other than success.
 FAILED_STATUSES = ("FAILED", "TIMED_OUT", "ABORTED")

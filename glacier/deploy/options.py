@@ -28,6 +28,11 @@ class DeployOptions:
     schedule: str | None = None  # an EventBridge Scheduler expression, e.g. "rate(1 day)"
     alerts: bool | None = None  # failure alerts; None: on when a pipeline runs unattended
     alert_email: str | None = None  # subscribed to the alert topic
+    # A backfill execution (its Distributed Map): partitions running at once, and how many
+    # (or what percentage) may fail with the backfill still succeeding.
+    backfill_max_concurrency: int = 10
+    backfill_tolerated_failures: int = 0
+    backfill_tolerated_failure_percent: float | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -1,16 +1,18 @@
 """The pipeline component's orchestration: the Step Functions state machine that runs every
-task after its inputs exist (with its role and log group); what starts it is in
-``glacier.deploy.triggers``."""
+task after its inputs exist (with its role and log group), and for a partitioned pipeline its
+backfill state machine (a Distributed Map of one-partition child executions,
+``glacier.deploy.backfill``); what starts them is in ``glacier.deploy.triggers``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from glacier.deploy import asl, iam, naming
+from glacier.deploy import asl, backfill, iam, naming
 from glacier.deploy.compute import ComputeLayer
 
 # EMR Serverless task -> (application id, execution role ARN), known once they are created.
@@ -19,6 +21,7 @@ EmrIds = Mapping[str, tuple[str, str]]
 
 class OrchestrationLayer(ComputeLayer):
     state_machine: aws.sfn.StateMachine
+    backfill_state_machine: aws.sfn.StateMachine | None
 
     def _orchestration(self, data_buckets: list[pulumi.Resource]) -> None:
         self.state_machine = self._state_machine(data_buckets)
@@ -97,5 +100,60 @@ class OrchestrationLayer(ComputeLayer):
             ),
             region=self.region,
             tags=self.tags,
+            opts=self._opts(*depends),
+        )
+
+    def _backfill_state_machine(self, data_buckets: list[pulumi.Resource]) -> aws.sfn.StateMachine | None:
+        """A partitioned pipeline's backfill: one execution, a Distributed Map whose child
+        executions each run one partition through the pipeline's own task states; its role may
+        run those tasks, start and watch its own children and read the item lists
+        (``backfills/`` in the artifacts bucket, named by the state machine's tag)."""
+        if not any(ds.partition_by for ds in self.dag.datasets):
+            return None
+        name = backfill.backfill_state_machine_name(self.dag.name)
+        options = self.options
+        log_group = self._log_group("backfill", naming.state_machine_log_group(name))
+
+        def merge(values: list[Any]) -> str:
+            tasks, account, bucket = json.loads(values[0]), values[1], values[2]
+            own = f"arn:{self.partition}:states:{self.region}:{account}:stateMachine:{name}"
+            extra = backfill.backfill_policy(own, f"arn:{self.partition}:s3:::{bucket}")
+            return iam.dumps({**tasks, "Statement": [*tasks["Statement"], *extra["Statement"]]})
+
+        role, policy = self._role(
+            "backfill",
+            naming.physical(self.dag.name, "backfill", "role", limit=naming.ROLE_NAME_MAX),
+            "states.amazonaws.com",
+            pulumi.Output.all(self._state_machine_policy(), self.account, self.artifacts_bucket.bucket).apply(
+                merge
+            ),
+        )
+        definition = self._with_emr_ids(
+            lambda account, emr: asl.dumps(
+                backfill.build_backfill_definition(
+                    self.dag,
+                    self._targets(account, emr),
+                    max_concurrency=options.backfill_max_concurrency,
+                    tolerated_failures=options.backfill_tolerated_failures,
+                    tolerated_failure_percent=options.backfill_tolerated_failure_percent,
+                    items_from_s3=True,
+                    partition=self.partition,
+                )
+            )
+        )
+        depends = [policy, *self.function_resources.values(), *self.job_resources.values(), *data_buckets]
+        return aws.sfn.StateMachine(
+            self._child("backfill"),
+            name=name,
+            type="STANDARD",
+            role_arn=role.arn,
+            definition=definition,
+            logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
+                level="ERROR",
+                include_execution_data=False,
+                log_destination=log_group.arn.apply(lambda arn: f"{arn}:*"),
+            ),
+            region=self.region,
+            tags={**self.tags, backfill.ITEMS_BUCKET_TAG: self.artifacts_bucket.bucket},
             opts=self._opts(*depends),
         )

@@ -55,6 +55,9 @@ def read_config() -> ProgramConfig:
         schedule=config.get("schedule"),
         alerts=config.get_bool("alerts"),
         alert_email=config.get("alertEmail"),
+        backfill_max_concurrency=config.get_int("backfillMaxConcurrency") or 10,
+        backfill_tolerated_failures=config.get_int("backfillToleratedFailures") or 0,
+        backfill_tolerated_failure_percent=config.get_float("backfillToleratedFailurePercent"),
     )
     root = _project_root()
     modules = tuple(_from_root(m, root) for m in modules)
@@ -126,6 +129,12 @@ def declare(config: ProgramConfig, loader: PipelineLoader) -> dict[str, Any]:
     outputs: dict[str, Any] = {component.dag.name: component.outputs() for component in components}
     if alerts_wanted(config.options, dags):
         machines = {c.dag.name: (c.region, c.state_machine.arn) for c in components}
+        # A backfill that fails (more partitions than tolerated) notifies as well.
+        machines |= {
+            f"{c.dag.name}-backfill": (c.region, c.backfill_state_machine.arn)
+            for c in components
+            if c.backfill_state_machine is not None
+        }
         alerts = Alerts(ALERTS_NAME, AlertsArgs.for_components(machines, config.options))
         outputs[OUTPUT_KEY] = alerts.outputs()
     return outputs

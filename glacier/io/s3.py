@@ -192,6 +192,24 @@ class S3Client:
             return exc
         return exc
 
+    def list_level(self, bucket: str, prefix: str) -> tuple[list[S3Object], list[str]]:
+        """The objects directly under ``prefix`` (a folder, ending in '/') and its sub-folders'
+        prefixes, not what is inside them."""
+
+        def run() -> tuple[list[S3Object], list[str]]:
+            objects: list[S3Object] = []
+            folders: list[str] = []
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix, Delimiter="/"
+            )
+            for page in pages:
+                for item in page.get("Contents", ()):
+                    objects.append(S3Object(item["Key"], int(item["Size"]), str(item["ETag"]).strip('"')))
+                folders += [common["Prefix"] for common in page.get("CommonPrefixes", ())]
+            return sorted(objects, key=lambda o: o.key), sorted(folders)
+
+        return self._call("ListObjectsV2", bucket, prefix, run)
+
     def list(self, bucket: str, prefix: str) -> list[S3Object]:
         """Every object under ``prefix``, sorted by key."""
 

@@ -52,6 +52,22 @@ def run_event(payload: Mapping[str, Any], storage: Mapping[str, str] | None = No
     return result.model_dump(mode="json")
 
 
+def partition_event(request: Mapping[str, Any]) -> dict[str, Any]:
+    """An arrival execution's first step: the partition of the object that arrived."""
+    from glacier.runtime.partition import PartitionOfKey
+
+    asked = PartitionOfKey.model_validate(dict(request))
+    try:
+        return asked.answer()
+    except Exception as exc:
+        raise TaskFailedError(str(exc)) from exc  # the message names the object and the fix
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The Lambda handler. ``GLACIER_PIPELINE`` may be set on the function; the event wins."""
+    """The Lambda handler: a task event, or (for an arrival execution of a partitioned
+    pipeline) a request for the arrived object's partition."""
+    from glacier.runtime.partition import PARTITION_OF_KEY
+
+    if PARTITION_OF_KEY in event:
+        return partition_event(event[PARTITION_OF_KEY])
     return run_event(event)

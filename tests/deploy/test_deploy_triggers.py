@@ -14,7 +14,7 @@ from typing import Any
 
 import parliament
 import pytest
-from deploy_helpers import example_plan, plan, write_project
+from deploy_helpers import REPO, example_plan, plan, write_project
 from parliament import analyze_policy_string
 
 from glacier.deploy import events, iam
@@ -186,7 +186,7 @@ def test_on_schedule_deploys_the_expression_in_its_time_zone() -> None:
     assert inputs["target"] == {
         "arn": sm_arn("daily_report"),
         "roleArn": f"arn:aws:iam::{ACCOUNT}:role/daily_report-schedule-role",
-        "input": '{"trigger": "schedule"}',
+        "input": '{"trigger": "schedule", "time": "<aws.scheduler.scheduled-time>"}',
     }
 
 
@@ -395,7 +395,6 @@ def test_the_pattern_is_the_one_events_builds(key: str) -> None:
 
 
 def _operations_dag(name: str) -> Any:
-    from deploy_helpers import REPO
 
     from glacier.dsl import load_pipelines
 
@@ -407,3 +406,134 @@ def _permitted(policy: dict[str, Any], action: str, resource: str) -> bool:
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
     return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource) == PermissionResult.PERMITTED
+
+
+# -- an arrival in a partitioned dataset runs the object's partition ------------------------
+PARTITIONED = "examples/operations/partitioned.py"
+
+
+def _asl_parameters(template: Any, data: dict[str, Any]) -> Any:
+    """Step Functions' Parameters: a ``"name.$": "$.path"`` field takes what the path selects
+    from the state's input (the forms our definitions use: plain paths, the context object's
+    execution name)."""
+    if not isinstance(template, dict):
+        return template
+    resolved: dict[str, Any] = {}
+    for name, value in template.items():
+        if name.endswith(".$"):
+            resolved[name[:-2]] = "an-execution" if value == "$$.Execution.Name" else json_path(data, value)
+        else:
+            resolved[name] = _asl_parameters(value, data)
+    return resolved
+
+
+def _choose(choice: dict[str, Any], data: dict[str, Any]) -> str:
+    """A Choice state of ``IsPresent`` rules (alone or under ``And``)."""
+
+    def present(rule: dict[str, Any]) -> bool:
+        if "And" in rule:
+            return all(present(r) for r in rule["And"])
+        try:
+            json_path(data, rule["Variable"])
+        except KeyError:
+            return not rule["IsPresent"]
+        return bool(rule["IsPresent"])
+
+    return next((rule["Next"] for rule in choice["Choices"] if present(rule)), choice["Default"])
+
+
+def _arrival_input(key: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The partitioned example's plan: the state machine input an Object Created event for
+    ``key`` renders to (through the planned rule and transformer), and the definition."""
+    result = example_plan(PARTITIONED)
+    rule = json.loads(result.get("daily_clicks-arrival-ops-lake-clicks").inputs["eventPattern"])
+    target = result.get("daily_clicks-arrival-ops-lake-clicks-target").inputs
+    event = eventbridge_s3_event("ops-lake", key)
+    assert matches(rule, event)
+    definition = json.loads(result.get("daily_clicks-sfn").inputs["definition"])
+    return json.loads(render(target["inputTransformer"], event)), definition
+
+
+def test_an_arrival_in_a_partition_folder_runs_that_partition(tmp_path: Path) -> None:
+    import polars as pl
+
+    from glacier.deploy.partition_entry import RESOLVE_STATE
+    from glacier.runtime import core, lambda_handler
+    from glacier.runtime.event import TaskEvent
+
+    started, definition = _arrival_input("clicks/date=2026-11-30/part-0.parquet")
+    assert started == {
+        "trigger": "arrival",
+        "bucket": "ops-lake",
+        "key": "clicks/date=2026-11-30/part-0.parquet",
+    }
+    states = definition["States"]
+    step = _choose(states[definition["StartAt"]], started)
+    assert step == RESOLVE_STATE
+    resolver = states[step]
+    # The resolving state invokes the pipeline's own function; its entry point answers.
+    answer = lambda_handler.handler(_asl_parameters(resolver["Parameters"], started)["Payload"], None)
+    data = _asl_parameters(resolver["ResultSelector"], {"Payload": answer})
+    assert data["partition"] == {"date": "2026-11-30"}
+    task_state = states[resolver["Next"]]
+    payload = _asl_parameters(task_state["Parameters"], data)["Payload"]
+    event = TaskEvent.model_validate(payload)
+    assert event.partition == {"date": "2026-11-30"}
+    for day, rows in (("2026-11-29", 3), ("2026-11-30", 5)):
+        folder = tmp_path / "ops-lake" / "clicks" / f"date={day}"
+        folder.mkdir(parents=True)
+        pl.DataFrame({"user_id": list(range(rows)), "kind": ["view"] * rows}).write_parquet(
+            folder / "p.parquet"
+        )
+
+    def local(location: Any) -> Any:
+        return location.model_copy(update={"uri": location.uri.replace("s3://", str(tmp_path) + "/")})
+
+    event = event.model_copy(
+        update={"inputs": {k: local(v) for k, v in event.inputs.items()}, "output": local(event.output)}
+    )
+    from glacier.dsl import load_pipelines
+
+    (pipeline,) = load_pipelines(REPO / PARTITIONED).pipelines
+    core.execute_task(event, pipeline.functions[event.task], None)
+    written = sorted(
+        p.name for p in (tmp_path / "ops-lake" / "daily_clicks").iterdir() if not p.name.startswith(".")
+    )
+    assert written == ["date=2026-11-30"]
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        ("clicks/date%3D2026-11-30/part-0.parquet", None),  # escaped as S3 notifications do
+        ("clicks/part-0.parquet", "not in a partition of it"),
+        ("clicks/day=2026-11-30/part-0.parquet", "not a partition 'date=<value>'"),
+        ("clicks/date=2026-11-31/part-0.parquet", "is not a date"),
+        ("clicks/date=x y/part-0.parquet", "not a valid path component"),
+    ],
+)
+def test_an_arrived_key_maps_to_its_partition_or_a_clear_error(key: str, words: str | None) -> None:
+    from glacier.deploy.partition_entry import RESOLVE_STATE
+    from glacier.runtime import lambda_handler
+
+    started, definition = _arrival_input(key)
+    payload = _asl_parameters(definition["States"][RESOLVE_STATE]["Parameters"], started)["Payload"]
+    if words is None:
+        assert lambda_handler.handler(payload, None)["partition"] == {"date": "2026-11-30"}
+        return
+    with pytest.raises(lambda_handler.TaskFailedError, match=re.escape(words)) as caught:
+        lambda_handler.handler(payload, None)
+    assert "daily_clicks" in str(caught.value) and "Fix:" in str(caught.value)
+
+
+def test_other_inputs_of_a_partitioned_pipeline_fail_with_what_to_pass() -> None:
+    from glacier.deploy.partition_entry import NO_PARTITION, SCHEDULED_DAY
+
+    _, definition = _arrival_input("clicks/date=2026-11-30/part-0.parquet")
+    choice = definition["States"][definition["StartAt"]]
+    assert _choose(choice, {"partition": {"date": "2026-11-30"}}) == "count_clicks"
+    assert _choose(choice, {"trigger": "schedule", "time": "2026-11-30T23:00:00Z"}) == SCHEDULED_DAY
+    assert _choose(choice, {"trigger": "manual"}) == NO_PARTITION
+    assert "--partition date=..." in definition["States"][NO_PARTITION]["Cause"]
+    schedule = example_plan(PARTITIONED).get("daily_clicks-schedule").inputs["target"]
+    assert json.loads(schedule["input"])["time"] == "<aws.scheduler.scheduled-time>"

@@ -8,6 +8,7 @@ parquet file holding just the schema, so a reader gets the columns back.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -68,12 +69,13 @@ class ParquetDirectoryDataset(Dataset):
         return {"storage_options": self.options} if self.options else {}
 
     def _load(self) -> pl.LazyFrame:
-        return pl.scan_parquet(
-            self.read_source(),
-            hive_partitioning=True,
-            hidden_file_prefix=HIDDEN_PREFIXES,
-            **self._scan_kwargs(),
+        source = self.read_source()
+        whole = pl.scan_parquet(
+            source, hive_partitioning=True, hidden_file_prefix=HIDDEN_PREFIXES, **self._scan_kwargs()
         )
+        if isinstance(self.versions, LocalVersions) and isinstance(source, list):
+            return _pinned_partitions(self.uri, whole)
+        return whole
 
     def _begin_write(self, partition_by: list[str] | None) -> DirectoryWrite:
         return DirectoryWrite(self, partition_by)
@@ -112,6 +114,51 @@ class ParquetDirectoryDataset(Dataset):
         writer.parquet(pending.target)
         if not pending.stage.has_data():  # an empty result: keep its schema in one file
             df.limit(0).coalesce(1).write.mode("append").parquet(pending.target)
+
+
+def _pinned_partitions(uri: str, whole: pl.LazyFrame) -> pl.LazyFrame:
+    """A local partitioned dataset read whole, each partition pinned to its current version.
+
+    A path through a partition's symlink may lead to another version by the time Polars opens
+    the file (it opens a file more than once: its footer when planning, its data when
+    reading), so each partition's symlink is resolved once and its version's files are read
+    by their real paths, the key columns added from the partition's folder names, typed and
+    placed as Polars' hive parsing of the symlinked paths gives them."""
+    schema = whole.collect_schema()
+    root = Path(uri)
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(HIDDEN_PREFIXES):
+            continue
+        real = Path(os.path.realpath(entry))
+        base = _hive_values(entry.name)
+        for file in data_files(real) if real.is_dir() else []:
+            inside = file.relative_to(real).parts[:-1]
+            values = base + tuple(kv for part in inside for kv in _hive_values(part))
+            groups.setdefault(values, []).append(str(file))
+    if not groups:
+        return whole
+    frames = []
+    for values, files in groups.items():
+        frame = pl.scan_parquet(files, hive_partitioning=False, hidden_file_prefix=HIDDEN_PREFIXES)
+        stored = set(frame.collect_schema().names())
+        keys = [_typed(v, schema[k]).alias(k) for k, v in values if k in schema and k not in stored]
+        frames.append(frame.with_columns(keys).select(list(schema)))
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def _typed(value: str, dtype: pl.DataType) -> pl.Expr:
+    """A hive value as the column type Polars inferred for it (dates are parsed, not cast)."""
+    if dtype == pl.Date:
+        return pl.lit(value).str.to_date()
+    if isinstance(dtype, pl.Datetime):
+        return pl.lit(value).str.to_datetime().cast(dtype)
+    return pl.lit(value).cast(dtype)
+
+
+def _hive_values(folder: str) -> tuple[tuple[str, str], ...]:
+    key, sep, value = folder.partition("=")
+    return ((key, value),) if sep and key else ()
 
 
 class DirectoryWrite(PendingWrite):

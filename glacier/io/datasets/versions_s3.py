@@ -140,10 +140,33 @@ class S3Versions:
         """The plain layout's files, listed here, not by Polars: Polars skips hidden file
         names but not hidden folders, so its listing of the prefix would also take the files
         of a version being staged under it. (With no files, or a keyed prefix, Polars lists.)"""
-        files = self.files()
-        if not files or self._keyed_prefix():
+        if self._keyed_prefix():
+            return self.uri()
+        files = self.current_files()
+        if not files:
             return self.uri()
         return [self.uri(f.key) for f in files]
+
+    def current_files(self, folder: str = "") -> list[StoredFile]:
+        """The plain layout's files under ``folder`` (relative to the prefix), a partition
+        folder that has a manifest of its own (``date=2026-11-30/``, republished) taken from
+        that manifest: its current version only, never the superseded files kept beside it.
+        Listed a level at a time, hidden folders (staged and kept versions) skipped, so the
+        cost does not grow with the versions kept for readers mid-scan."""
+        if folder and _is_partition(folder):
+            manifest = S3Versions(self.uri(folder), self.options).manifest()
+            if manifest is not None:
+                if manifest.root is None:  # its first publish is still copying: not published yet
+                    return []
+                return [StoredFile(folder + manifest.root + f.key, f.size, f.etag) for f in manifest.files]
+        objects, folders = self.client.list_level(self.bucket, self.prefix + folder)
+        files = [StoredFile(o.key[len(self.prefix) :], o.size, o.etag) for o in objects]
+        files = [f for f in files if not _hidden(f.key)]
+        for sub in folders:
+            relative = sub[len(self.prefix) :]
+            if not _hidden(relative):
+                files += self.current_files(relative)
+        return files
 
     def _keyed_prefix(self) -> bool:
         """Whether the prefix itself holds ``key=value`` folders (then only a directory scan
@@ -153,7 +176,7 @@ class S3Versions:
     def stat(self) -> StoredDataset | None:
         manifest = self.manifest()
         if manifest is None:
-            plain = self.files()
+            plain = self.files() if self._keyed_prefix() else self.current_files()
             return fingerprint(plain) if plain else None
         return None if manifest.root is None else fingerprint(manifest.files)
 
@@ -241,6 +264,12 @@ class S3VersionStage:
                     v.client.delete(v.bucket, obj.key)
             elif published is not None and PLAIN not in retained and not _hidden(relative):
                 v.client.delete(v.bucket, obj.key)
+
+
+def _is_partition(folder: str) -> bool:
+    """Whether ``folder`` (``date=2026-11-30/``, ``k=1/h=2/``) is a hive partition's."""
+    parts = folder.rstrip("/").split("/")
+    return bool(folder) and all("=" in part and not part.startswith(HIDDEN_PREFIXES) for part in parts)
 
 
 def _abandoned(tag: str) -> bool:

@@ -27,7 +27,7 @@ from glacier.dag.model import TaskNode
 from glacier.errors import ExecutionError
 from glacier.io import storage_options
 from glacier.io.content_id import ContentIds
-from glacier.io.leftovers import discard_own_staging
+from glacier.io.leftovers import discard_own_staging, one_listing_per_folder
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
 from glacier.runner.history import History
@@ -170,7 +170,8 @@ def _run(
     )
     schedule = _Schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
     try:
-        outcomes = schedule.run()
+        with one_listing_per_folder():  # leftovers: each folder listed once, not per write
+            outcomes = schedule.run()
     finally:
         context.content_ids.close()
     result = RunResult(pipeline=dag.name, run_id=run_id, storage=label)

@@ -22,6 +22,7 @@ from glacier.runner.attempt import AttemptTimedOut, attempt
 from glacier.runner.cache import cache_hit, cache_key, helpers_hash
 from glacier.runner.failure import retryable, root_cause, traceback_text, user_location
 from glacier.runner.history import History, TaskRecord
+from glacier.runner.history.batch import TaskBatch
 from glacier.runner.interrupt import RunStop
 from glacier.runner.result import TaskRun, TaskStatus
 from glacier.runtime import core
@@ -51,6 +52,7 @@ class RunContext:
     reporter: Reporter | None
     content_ids: ContentIds
     stop: RunStop
+    records: TaskBatch  # where finished tasks' records go (written in batches)
     partition: dict[str, str] | None = None  # the one partition this run processes
 
     def uri(self, dataset_id: str) -> str:
@@ -74,7 +76,7 @@ class RunContext:
         record = dataclasses.replace(record, partition=partition_label(self.partition))
         if run.status == "interrupted":  # the engine records it with the interrupted run
             return run
-        self.history.record_task(self.run_id, self.dag.name, record)
+        self.records.add(record)
         if self.reporter:
             self.reporter.task_finished(self.dag.name, run)
         return run

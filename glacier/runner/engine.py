@@ -31,6 +31,7 @@ from glacier.io.leftovers import discard_own_staging, one_listing_per_folder
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
 from glacier.runner.history import History
+from glacier.runner.history.batch import TaskBatch
 from glacier.runner.interrupt import STOP_GRACE, RunInterrupted, RunStop, interrupted_message, interrupts
 from glacier.runner.partitions import run_partition
 from glacier.runner.result import RunResult, TaskRun
@@ -166,6 +167,7 @@ def _run(
         reporter=reporter,
         content_ids=ContentIds(history.state_dir, storage_options(storage)),
         stop=stop,
+        records=TaskBatch(history, run_id, dag.name),
         partition=partition,
     )
     schedule = _Schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
@@ -181,7 +183,8 @@ def _run(
             discard_own_staging(context.uri(dag.task(name).output))
         result.tasks = {t.name: outcomes.get(t.name) or _stopped(t, schedule, context) for t in dag.tasks}
         result.status = "interrupted"
-        records = [task_record(t, None, None, {}, {}) for t in result.tasks.values() if t.status in _STOPPED]
+        records = context.records.take()
+        records += [task_record(t, None, None, {}, {}) for t in result.tasks.values() if t.status in _STOPPED]
         reason = stop.signal.name if stop.signal is not None else "a stop request"
         history.finish_run(run_id, "interrupted", result.seconds, f"interrupted by {reason}", tasks=records)
         return result
@@ -193,7 +196,8 @@ def _run(
             discard_own_staging(context.uri(dag.task(name).output))
     failed = result.failed_task
     result.status = "failed" if failed else "succeeded"
-    history.finish_run(run_id, result.status, result.seconds, failed.error if failed else None)
+    error = failed.error if failed else None
+    history.finish_run(run_id, result.status, result.seconds, error, tasks=context.records.take())
     return result
 
 

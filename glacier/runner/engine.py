@@ -33,6 +33,7 @@ from glacier.runner.frontier import Frontier
 from glacier.runner.history import History
 from glacier.runner.history.batch import TaskBatch
 from glacier.runner.interrupt import STOP_GRACE, RunInterrupted, RunStop, interrupted_message, interrupts
+from glacier.runner.memory import run_gate
 from glacier.runner.partitions import run_partition
 from glacier.runner.result import RunResult, TaskRun
 from glacier.runner.task import Reporter, RunContext, TaskExecution, skipped, task_record
@@ -58,6 +59,8 @@ class _Schedule:
         # left it blocked for good (CPython 3.11), so the stop was never seen.
         self.completed: queue.Queue[Future[TaskRun]] = queue.Queue()
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"glacier-{context.dag.name}")
+        self.max_workers = max_workers
+        self.memory = run_gate(context, self.outcomes)  # holds back what would not fit
 
     def run(self) -> dict[str, TaskRun]:
         stop = self.context.stop
@@ -83,7 +86,7 @@ class _Schedule:
         return self.outcomes
 
     def _start_ready(self) -> None:
-        for name in self.frontier.ready():
+        for name in self.memory.admit(self.frontier.ready(), len(self.running), self.max_workers):
             future = self.pool.submit(_execute, self.context, self.context.dag.task(name))
             self.running[name] = future
             future.add_done_callback(self.completed.put)
@@ -91,6 +94,7 @@ class _Schedule:
     def _completed(self, run: TaskRun) -> None:
         self.running.pop(run.name, None)
         self.outcomes[run.name] = run
+        self.memory.finished(run.name)
         if run.status == "failed":
             for name in self.frontier.failed(run.name):
                 self.outcomes[name] = skipped(self.context, name)

@@ -16,6 +16,7 @@ cancelled, nothing more starts, nothing unfinished is published, the run is reco
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,16 +49,23 @@ _POLL = 0.05  # how often the loop looks for a stop request while tasks run
 
 class _Schedule:
     """Run every task once its upstream tasks succeeded; on a stop request, cancel what
-    runs, start nothing more, and wait at most ``STOP_GRACE`` for the running tasks."""
+    runs, start nothing more, and wait at most ``STOP_GRACE`` for the running tasks.
+
+    A worker that finishes a task schedules what became ready itself and runs the first of
+    it at once (the rest go to other workers): a chain of tasks costs no hand-over between
+    threads per task. The main thread only starts the first tasks, watches for a stop
+    request, and ends the run when nothing runs. The shared state is guarded by ``lock``."""
 
     def __init__(self, context: RunContext, max_workers: int) -> None:
         self.context = context
         self.frontier = Frontier(context.dag)
         self.outcomes: dict[str, TaskRun] = {}
-        self.running: dict[str, Future[TaskRun]] = {}
+        self.running: set[str] = set()
+        self.left_running: frozenset[str] = frozenset()  # what still ran when the run ended
+        self.lock = threading.Lock()
         # queue.Queue, not SimpleQueue: a signal arriving during SimpleQueue.get(timeout=)
         # left it blocked for good (CPython 3.11), so the stop was never seen.
-        self.completed: queue.Queue[Future[TaskRun]] = queue.Queue()
+        self.ended: queue.Queue[Future[None]] = queue.Queue()  # workers whose chain ended
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"glacier-{context.dag.name}")
         self.max_workers = max_workers
         self.memory = run_gate(context, self.outcomes)  # holds back what would not fit
@@ -67,32 +75,50 @@ class _Schedule:
         try:
             deadline: float | None = None
             while True:
-                if not stop.requested:
-                    self._start_ready()
-                if not self.running:
-                    break
+                with self.lock:
+                    if not stop.requested:
+                        for name in self._ready():
+                            self._submit(name)
+                    if not self.running:
+                        break
                 if stop.requested and deadline is None:
                     stop.stop()  # cancels every running attempt's work
                     deadline = time.monotonic() + STOP_GRACE
                 if deadline is not None and time.monotonic() >= deadline:
                     break  # tasks still running cannot be stopped: the run ends without them
                 try:
-                    future = self.completed.get(timeout=_POLL)
+                    self.ended.get(timeout=_POLL).result()  # re-raises a bookkeeping error
                 except queue.Empty:
                     continue
-                self._completed(future.result())
         finally:
             self.pool.shutdown(wait=not stop.requested, cancel_futures=True)
-        return self.outcomes
+        with self.lock:  # a task that would not stop may still finish: a snapshot
+            self.left_running = frozenset(self.running)
+            return dict(self.outcomes)
 
-    def _start_ready(self) -> None:
-        for name in self.memory.admit(self.frontier.ready(), len(self.running), self.max_workers):
-            future = self.pool.submit(_execute, self.context, self.context.dag.task(name))
-            self.running[name] = future
-            future.add_done_callback(self.completed.put)
+    def _ready(self) -> list[str]:
+        """The tasks to start now, marked running (the caller holds the lock)."""
+        names = self.memory.admit(self.frontier.ready(), len(self.running), self.max_workers)
+        self.running.update(names)
+        return names
+
+    def _submit(self, name: str) -> None:
+        future = self.pool.submit(self._chain, name)
+        future.add_done_callback(self.ended.put)
+
+    def _chain(self, name: str | None) -> None:
+        """Run ``name``, then whatever its completion made ready, until nothing is."""
+        while name is not None:
+            run = _execute(self.context, self.context.dag.task(name))
+            with self.lock:
+                self._completed(run)
+                names = [] if self.context.stop.requested else self._ready()
+                for other in names[1:]:
+                    self._submit(other)
+            name = names[0] if names else None
 
     def _completed(self, run: TaskRun) -> None:
-        self.running.pop(run.name, None)
+        self.running.discard(run.name)
         self.outcomes[run.name] = run
         self.memory.finished(run.name)
         if run.status == "failed":
@@ -183,7 +209,7 @@ def _run(
     result = RunResult(pipeline=dag.name, run_id=run_id, storage=label)
     result.seconds = round(time.perf_counter() - started, 6)
     if stop.requested:
-        for name in schedule.running:  # would not stop in time: the process ends without them
+        for name in schedule.left_running:  # would not stop in time: the process ends without them
             discard_own_staging(context.uri(dag.task(name).output))
         result.tasks = {t.name: outcomes.get(t.name) or _stopped(t, schedule, context) for t in dag.tasks}
         result.status = "interrupted"
@@ -211,7 +237,7 @@ _STOPPED = ("interrupted", "cancelled")
 def _stopped(task: TaskNode, schedule: _Schedule, context: RunContext) -> TaskRun:
     """The record of a task a stop caught running (``interrupted``) or before it started."""
     now = time.time()
-    running = task.name in schedule.running
+    running = task.name in schedule.left_running
     return TaskRun(
         name=task.name,
         status="interrupted" if running else "cancelled",

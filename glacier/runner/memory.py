@@ -85,10 +85,11 @@ class MemoryGate:
         self.dag = dag
         self.input_bytes = input_bytes
         self.enabled = budget is not False
-        self.fixed = isinstance(budget, int) and not isinstance(budget, bool)
+        fixed = budget if isinstance(budget, int) and not isinstance(budget, bool) else None
+        self.fixed = fixed is not None
         available = available_memory()
         self.ceiling = int(MEMORY_SHARE * available) if available else None
-        self.budget = int(budget) if self.fixed else FLOOR
+        self.budget = fixed if fixed is not None else FLOOR
         self._pending: deque[str] = deque()
         self._held: dict[str, int] = {}
         self._in_use = 0

@@ -16,6 +16,7 @@ cancelled, nothing more starts, nothing unfinished is published, the run is reco
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,11 +28,13 @@ from glacier.dag.model import TaskNode
 from glacier.errors import ExecutionError
 from glacier.io import storage_options
 from glacier.io.content_id import ContentIds
-from glacier.io.leftovers import discard_own_staging
+from glacier.io.leftovers import discard_own_staging, one_listing_per_folder
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
 from glacier.runner.history import History
+from glacier.runner.history.batch import TaskBatch
 from glacier.runner.interrupt import STOP_GRACE, RunInterrupted, RunStop, interrupted_message, interrupts
+from glacier.runner.memory import run_gate
 from glacier.runner.partitions import run_partition
 from glacier.runner.result import RunResult, TaskRun
 from glacier.runner.task import Reporter, RunContext, TaskExecution, skipped, task_record
@@ -46,50 +49,78 @@ _POLL = 0.05  # how often the loop looks for a stop request while tasks run
 
 class _Schedule:
     """Run every task once its upstream tasks succeeded; on a stop request, cancel what
-    runs, start nothing more, and wait at most ``STOP_GRACE`` for the running tasks."""
+    runs, start nothing more, and wait at most ``STOP_GRACE`` for the running tasks.
+
+    A worker that finishes a task schedules what became ready itself and runs the first of
+    it at once (the rest go to other workers): a chain of tasks costs no hand-over between
+    threads per task. The main thread only starts the first tasks, watches for a stop
+    request, and ends the run when nothing runs. The shared state is guarded by ``lock``."""
 
     def __init__(self, context: RunContext, max_workers: int) -> None:
         self.context = context
         self.frontier = Frontier(context.dag)
         self.outcomes: dict[str, TaskRun] = {}
-        self.running: dict[str, Future[TaskRun]] = {}
+        self.running: set[str] = set()
+        self.left_running: frozenset[str] = frozenset()  # what still ran when the run ended
+        self.lock = threading.Lock()
         # queue.Queue, not SimpleQueue: a signal arriving during SimpleQueue.get(timeout=)
         # left it blocked for good (CPython 3.11), so the stop was never seen.
-        self.completed: queue.Queue[Future[TaskRun]] = queue.Queue()
+        self.ended: queue.Queue[Future[None]] = queue.Queue()  # workers whose chain ended
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"glacier-{context.dag.name}")
+        self.max_workers = max_workers
+        self.memory = run_gate(context, self.outcomes)  # holds back what would not fit
 
     def run(self) -> dict[str, TaskRun]:
         stop = self.context.stop
         try:
             deadline: float | None = None
             while True:
-                if not stop.requested:
-                    self._start_ready()
-                if not self.running:
-                    break
+                with self.lock:
+                    if not stop.requested:
+                        for name in self._ready():
+                            self._submit(name)
+                    if not self.running:
+                        break
                 if stop.requested and deadline is None:
                     stop.stop()  # cancels every running attempt's work
                     deadline = time.monotonic() + STOP_GRACE
                 if deadline is not None and time.monotonic() >= deadline:
                     break  # tasks still running cannot be stopped: the run ends without them
                 try:
-                    future = self.completed.get(timeout=_POLL)
+                    self.ended.get(timeout=_POLL).result()  # re-raises a bookkeeping error
                 except queue.Empty:
                     continue
-                self._completed(future.result())
         finally:
             self.pool.shutdown(wait=not stop.requested, cancel_futures=True)
-        return self.outcomes
+        with self.lock:  # a task that would not stop may still finish: a snapshot
+            self.left_running = frozenset(self.running)
+            return dict(self.outcomes)
 
-    def _start_ready(self) -> None:
-        for name in self.frontier.ready():
-            future = self.pool.submit(_execute, self.context, self.context.dag.task(name))
-            self.running[name] = future
-            future.add_done_callback(self.completed.put)
+    def _ready(self) -> list[str]:
+        """The tasks to start now, marked running (the caller holds the lock)."""
+        names = self.memory.admit(self.frontier.ready(), len(self.running), self.max_workers)
+        self.running.update(names)
+        return names
+
+    def _submit(self, name: str) -> None:
+        future = self.pool.submit(self._chain, name)
+        future.add_done_callback(self.ended.put)
+
+    def _chain(self, name: str | None) -> None:
+        """Run ``name``, then whatever its completion made ready, until nothing is."""
+        while name is not None:
+            run = _execute(self.context, self.context.dag.task(name))
+            with self.lock:
+                self._completed(run)
+                names = [] if self.context.stop.requested else self._ready()
+                for other in names[1:]:
+                    self._submit(other)
+            name = names[0] if names else None
 
     def _completed(self, run: TaskRun) -> None:
-        self.running.pop(run.name, None)
+        self.running.discard(run.name)
         self.outcomes[run.name] = run
+        self.memory.finished(run.name)
         if run.status == "failed":
             for name in self.frontier.failed(run.name):
                 self.outcomes[name] = skipped(self.context, name)
@@ -166,21 +197,24 @@ def _run(
         reporter=reporter,
         content_ids=ContentIds(history.state_dir, storage_options(storage)),
         stop=stop,
+        records=TaskBatch(history, run_id, dag.name),
         partition=partition,
     )
     schedule = _Schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
     try:
-        outcomes = schedule.run()
+        with one_listing_per_folder():  # leftovers: each folder listed once, not per write
+            outcomes = schedule.run()
     finally:
         context.content_ids.close()
     result = RunResult(pipeline=dag.name, run_id=run_id, storage=label)
     result.seconds = round(time.perf_counter() - started, 6)
     if stop.requested:
-        for name in schedule.running:  # would not stop in time: the process ends without them
+        for name in schedule.left_running:  # would not stop in time: the process ends without them
             discard_own_staging(context.uri(dag.task(name).output))
         result.tasks = {t.name: outcomes.get(t.name) or _stopped(t, schedule, context) for t in dag.tasks}
         result.status = "interrupted"
-        records = [task_record(t, None, None, {}, {}) for t in result.tasks.values() if t.status in _STOPPED]
+        records = context.records.take()
+        records += [task_record(t, None, None, {}, {}) for t in result.tasks.values() if t.status in _STOPPED]
         reason = stop.signal.name if stop.signal is not None else "a stop request"
         history.finish_run(run_id, "interrupted", result.seconds, f"interrupted by {reason}", tasks=records)
         return result
@@ -192,7 +226,8 @@ def _run(
             discard_own_staging(context.uri(dag.task(name).output))
     failed = result.failed_task
     result.status = "failed" if failed else "succeeded"
-    history.finish_run(run_id, result.status, result.seconds, failed.error if failed else None)
+    error = failed.error if failed else None
+    history.finish_run(run_id, result.status, result.seconds, error, tasks=context.records.take())
     return result
 
 
@@ -202,7 +237,7 @@ _STOPPED = ("interrupted", "cancelled")
 def _stopped(task: TaskNode, schedule: _Schedule, context: RunContext) -> TaskRun:
     """The record of a task a stop caught running (``interrupted``) or before it started."""
     now = time.time()
-    running = task.name in schedule.running
+    running = task.name in schedule.left_running
     return TaskRun(
         name=task.name,
         status="interrupted" if running else "cancelled",

@@ -23,6 +23,7 @@ from glacier.formats import Format
 from glacier.io.datasets.base import Dataset, PendingWrite, StoredDataset
 from glacier.io.datasets.filestage import FileStage, open_stage
 from glacier.io.location import is_s3, split_s3
+from glacier.io.parquet_footer import parquet_rows
 from glacier.io.s3 import S3Client
 
 
@@ -126,6 +127,11 @@ class ParquetDataset(FileDataset):
 
     def sink_into(self, frame: pl.LazyFrame, target: str, kwargs: dict[str, Any]) -> pl.LazyFrame | None:
         return frame.sink_parquet(target, **kwargs)
+
+    def rows_at(self, uri: str) -> int | None:
+        # A local file's footer says it without a Polars query (parquet_footer).
+        rows = None if is_s3(uri) else parquet_rows(uri)
+        return rows if rows is not None else super().rows_at(uri)
 
 
 class IpcDataset(FileDataset):

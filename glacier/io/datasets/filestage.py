@@ -5,22 +5,23 @@ A write streams into a hidden staging entry (``glacier.io.staging``: locally
 and is published in one step: ``os.replace`` locally, one server-side copy on S3 (CopyObject,
 multipart above 5 GB), which S3 makes visible whole or not at all. Polars' S3 sink completes
 its upload even when the query fails midway, which is why S3 stages too. Opening a stage
-first removes the entries of abandoned writers of the same dataset.
+first removes the entries of abandoned writers of the same dataset (locally from a listing
+of the folder made once per run, ``glacier.io.leftovers``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 from abc import ABC, abstractmethod
 from pathlib import Path
 
 from glacier.errors import ExecutionError
+from glacier.io.leftovers import removed, staging_entries
 from glacier.io.location import StorageOptions, is_s3, split_s3
 from glacier.io.s3 import S3Client
-from glacier.io.staging import STAGING_MARK, Writer, entry_writer, staging_entry, staging_folder, staging_name
+from glacier.io.staging import Writer, entry_writer, staging_entry, staging_folder, staging_name
 
 
 class FileStage(ABC):
@@ -47,10 +48,9 @@ def open_stage(uri: str, options: StorageOptions | None, writer: Writer | None =
 
 
 def remove_abandoned_local(parent: Path, name: str) -> None:
-    """Remove the staging entries of dataset ``name`` in ``parent`` whose writers are gone."""
-    if not parent.is_dir():
-        return
-    for entry in parent.glob(f"{STAGING_MARK}*-{glob.escape(name)}"):
+    """Remove the staging entries of dataset ``name`` in ``parent`` whose writers are gone
+    (the folder is listed once per run: ``glacier.io.leftovers``)."""
+    for entry in staging_entries(parent, name):
         writer = entry_writer(entry.name, name)
         if writer is None or not writer.abandoned():
             continue
@@ -58,6 +58,7 @@ def remove_abandoned_local(parent: Path, name: str) -> None:
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
+        removed(entry)
 
 
 class LocalFileStage(FileStage):

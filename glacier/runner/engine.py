@@ -30,6 +30,8 @@ from glacier.io.content_id import ContentIds
 from glacier.io.leftovers import discard_own_staging
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
+from glacier.runner.fuse import FusedFrontier, Group
+from glacier.runner.fused_group import run_group
 from glacier.runner.history import History
 from glacier.runner.interrupt import STOP_GRACE, RunInterrupted, RunStop, interrupted_message, interrupts
 from glacier.runner.partitions import run_partition
@@ -48,14 +50,15 @@ class _Schedule:
     """Run every task once its upstream tasks succeeded; on a stop request, cancel what
     runs, start nothing more, and wait at most ``STOP_GRACE`` for the running tasks."""
 
-    def __init__(self, context: RunContext, max_workers: int) -> None:
+    def __init__(self, context: RunContext, max_workers: int, fuse: bool = True) -> None:
         self.context = context
-        self.frontier = Frontier(context.dag)
+        # Fused: ready fusable tasks come out as one Group, run as one Polars query (fuse.py).
+        self.frontier = FusedFrontier(context) if fuse else Frontier(context.dag)
         self.outcomes: dict[str, TaskRun] = {}
-        self.running: dict[str, Future[TaskRun]] = {}
+        self.running: dict[str, Future[TaskRun | list[TaskRun]]] = {}
         # queue.Queue, not SimpleQueue: a signal arriving during SimpleQueue.get(timeout=)
         # left it blocked for good (CPython 3.11), so the stop was never seen.
-        self.completed: queue.Queue[Future[TaskRun]] = queue.Queue()
+        self.completed: queue.Queue[Future[TaskRun | list[TaskRun]]] = queue.Queue()
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"glacier-{context.dag.name}")
 
     def run(self) -> dict[str, TaskRun]:
@@ -76,15 +79,22 @@ class _Schedule:
                     future = self.completed.get(timeout=_POLL)
                 except queue.Empty:
                     continue
-                self._completed(future.result())
+                outcome = future.result()
+                for run in outcome if isinstance(outcome, list) else [outcome]:
+                    self._completed(run)
         finally:
             self.pool.shutdown(wait=not stop.requested, cancel_futures=True)
         return self.outcomes
 
     def _start_ready(self) -> None:
-        for name in self.frontier.ready():
-            future = self.pool.submit(_execute, self.context, self.context.dag.task(name))
-            self.running[name] = future
+        for unit in self.frontier.ready():
+            future: Future[TaskRun | list[TaskRun]]
+            if isinstance(unit, Group):
+                future = self.pool.submit(run_group, self.context, unit)
+                self.running.update(dict.fromkeys(unit.members, future))
+            else:
+                future = self.pool.submit(_execute, self.context, self.context.dag.task(unit))
+                self.running[unit] = future
             future.add_done_callback(self.completed.put)
 
     def _completed(self, run: TaskRun) -> None:
@@ -92,6 +102,7 @@ class _Schedule:
         self.outcomes[run.name] = run
         if run.status == "failed":
             for name in self.frontier.failed(run.name):
+                self.running.pop(name, None)  # a member of the failed task's group
                 self.outcomes[name] = skipped(self.context, name)
         elif run.status != "interrupted":
             self.frontier.succeeded(run.name)
@@ -107,8 +118,12 @@ def run_pipeline(
     reporter: Reporter | None = None,
     raise_on_failure: bool = True,
     partition: Mapping[str, str] | None = None,
+    fuse: bool = True,
 ) -> RunResult:
     """Run a compiled pipeline (its DAG, and its functions or their code references) here.
+
+    ``fuse``: run each group of tasks that can run together as one Polars query
+    (docs/fusion.md); False runs every task on its own.
 
     ``storage``: None -> the pipeline's LocalConfig, or ``./data`` when it is AwsConfig;
     ``"s3"`` -> the pipeline's AwsConfig; a LocalConfig/AwsConfig -> that. Raises
@@ -120,7 +135,7 @@ def run_pipeline(
     stop = RunStop()
     try:
         with interrupts(stop):
-            result = _run(compiled, resolved, history, max_workers, retry_delay, reporter, stop, checked)
+            result = _run(compiled, resolved, history, max_workers, retry_delay, reporter, stop, checked, fuse)
     finally:
         history.close()
     if result.status == "interrupted":
@@ -150,6 +165,7 @@ def _run(
     reporter: Reporter | None,
     stop: RunStop,
     partition: dict[str, str] | None = None,
+    fuse: bool = True,
 ) -> RunResult:
     dag = compiled.dag
     started = time.perf_counter()
@@ -168,7 +184,7 @@ def _run(
         stop=stop,
         partition=partition,
     )
-    schedule = _Schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
+    schedule = _Schedule(context, max_workers or min(8, max(1, len(dag.tasks))), fuse)
     try:
         outcomes = schedule.run()
     finally:

@@ -109,7 +109,9 @@ def _run(
             with ProgressDisplay(console) as display:
                 for compiled in pipelines:
                     try:
-                        result = _run_local(compiled, storage, state_dir, display, partition=chosen, fuse=fuse)
+                        result = _run_local(
+                            compiled, storage, state_dir, display, partition=chosen, fuse=fuse
+                        )
                     except ExecutionError as exc:
                         partial = getattr(exc, "result", None)
                         if partial is not None:

@@ -135,7 +135,9 @@ def run_pipeline(
     stop = RunStop()
     try:
         with interrupts(stop):
-            result = _run(compiled, resolved, history, max_workers, retry_delay, reporter, stop, checked, fuse)
+            result = _run(
+                compiled, resolved, history, max_workers, retry_delay, reporter, stop, checked, fuse
+            )
     finally:
         history.close()
     if result.status == "interrupted":

@@ -3,9 +3,10 @@
 With fusion on (the default; ``glacier run --no-fuse`` / ``run(fuse=False)`` turn it off),
 ``FusedFrontier`` takes the place of ``Frontier`` in the scheduling loop. Each time tasks
 become ready it hands out the ones that cannot be fused one by one, as before, and the
-fusable ones together as one ``Group``: every ready fusable task, plus every fusable task
+fusable ones together as a ``Group``: the ready fusable tasks, plus every fusable task
 downstream of them whose inputs are all either published already or written by a member of
-the group in a format that passes the frame on (parquet, Arrow IPC). A group runs as ONE
+the group in a format that passes the frame on (parquet, Arrow IPC); at most
+``MAX_MEMBERS`` per group (more make more groups, which run concurrently). A group runs as ONE
 Polars query (``glacier.runner.fused_group``): one lazy sink per output and one
 ``pl.collect_all``, so a scan or a sub-plan several members share is computed once, and a
 member reads its upstream member's plan instead of the file just written.
@@ -53,10 +54,14 @@ class Group:
 
 Unit = str | Group  # what the scheduling loop starts: one task, or a fused group
 
+# At most this many tasks per group: each member's schema check resolves the plan above it,
+# so a group's planning grows with (members x depth); a 2,000-task chain becomes groups of 32.
+MAX_MEMBERS = 32
+
 
 class FusedFrontier:
     """``Frontier``'s contract (``ready`` / ``succeeded`` / ``failed``, linear in tasks plus
-    edges), with ``ready()`` returning units: lone task names and at most one ``Group``."""
+    edges), with ``ready()`` returning units: lone task names and ``Group``s."""
 
     def __init__(self, context: RunContext) -> None:
         dag = context.dag
@@ -66,43 +71,59 @@ class FusedFrontier:
         self._downstream = {name: tuple(dict.fromkeys(dag.downstream_tasks(name))) for name in names}
         self._waiting = {name: len(self._upstream[name]) for name in names}
         self._fusable = {task.name: fusable(context, task) for task in dag.tasks}
-        self._passes_frame = {task.name: dag.dataset(task.output).format in FRAME_FORMATS for task in dag.tasks}
+        self._passes_frame = {
+            task.name: dag.dataset(task.output).format in FRAME_FORMATS for task in dag.tasks
+        }
         self._new = [name for name in names if not self._waiting[name]]
         self._handed: set[str] = set()  # handed out, alone or in a group
         self._done: set[str] = set()
         self._blocked: set[str] = set()
 
     def ready(self) -> list[Unit]:
-        """What may start now, each task handed out once: the group first (it is the most
-        work), then the lone tasks in topological order. A group of one is a lone task."""
+        """What may start now, each task handed out once: the groups first (they are the
+        most work), then the lone tasks in topological order. A group of one is a lone task."""
         ready = sorted(self._new, key=self._position.__getitem__)
         self._new = []
-        members = self._close([name for name in ready if self._fusable[name]])
         self._handed.update(ready)
-        self._handed.update(members)
-        if len(members) < 2:
-            return list(ready)
-        alone: list[Unit] = [name for name in ready if name not in members]
-        return [Group(tuple(sorted(members, key=self._position.__getitem__))), *alone]
+        groups: list[set[str]] = []
+        lone: list[Unit] = []
+        for name in ready:
+            if not self._fusable[name]:
+                lone.append(name)
+                continue
+            if not groups or len(groups[-1]) >= MAX_MEMBERS:
+                groups.append(set())
+            groups[-1].add(name)
+            self._close(groups[-1], name)
+        units: list[Unit] = []
+        for members in groups:
+            ordered = sorted(members, key=self._position.__getitem__)
+            if len(ordered) == 1:
+                lone.append(ordered[0])
+            else:
+                units.append(Group(tuple(ordered)))
+        return units + sorted(lone, key=lambda unit: self._position[str(unit)])
 
-    def _close(self, seeds: list[str]) -> set[str]:
-        """The seeds plus every fusable task below them whose upstream tasks are all done
-        or members that pass their frame on."""
-        members = set(seeds)
-        stack = list(seeds)
-        while stack:
+    def _close(self, members: set[str], seed: str) -> None:
+        """Add to ``members`` (up to ``MAX_MEMBERS``) every fusable task below ``seed`` whose
+        upstream tasks are all done or members that pass their frame on."""
+        stack = [seed]
+        while stack and len(members) < MAX_MEMBERS:
             name = stack.pop()
             if not self._passes_frame[name]:
                 continue
             for child in self._downstream[name]:
                 if child in members or child in self._handed or child in self._blocked:
                     continue
+                if len(members) >= MAX_MEMBERS:
+                    break
                 if self._fusable[child] and all(
-                    up in self._done or (up in members and self._passes_frame[up]) for up in self._upstream[child]
+                    up in self._done or (up in members and self._passes_frame[up])
+                    for up in self._upstream[child]
                 ):
                     members.add(child)
+                    self._handed.add(child)
                     stack.append(child)
-        return members
 
     def succeeded(self, name: str) -> None:
         self._done.add(name)

@@ -122,7 +122,9 @@ class FusedGroup:
         execution._stat_inputs()
         func = execution.func = context.function(task)
         reach = helpers_hash(func, task.name) if task.cache else ""
-        execution.key = None if reach is None else cache_key(task, execution.event, execution.fingerprints, reach)
+        execution.key = (
+            None if reach is None else cache_key(task, execution.event, execution.fingerprints, reach)
+        )
         if not task.cache or execution.key is None:
             return False
         identify = functools.partial(context.identity, task)
@@ -193,7 +195,9 @@ class FusedGroup:
         if member.inside:  # its members' outputs are published now: stat them, then the key
             self._stat(execution, list(member.inside))
             reach = helpers_hash(execution.func, task.name) if task.cache and execution.func else ""
-            execution.key = None if reach is None else cache_key(task, execution.event, execution.fingerprints, reach)
+            execution.key = (
+                None if reach is None else cache_key(task, execution.event, execution.fingerprints, reach)
+            )
         assert member.dataset is not None
         stored = member.dataset.stat()
         output = execution.event.output

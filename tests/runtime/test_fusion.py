@@ -122,7 +122,9 @@ def test_a_shared_scan_is_read_once(tmp_path: Path, state_dir: Path, plans: Plan
 
     a = sales.transform(per_category).to(provider.bucket("lake", "a.parquet"))
     b = sales.transform(per_customer).to(provider.bucket("lake", "b.parquet"))
-    result = Pipeline(name="shared", a=a, b=b).transform(report).to(provider.bucket("lake", "r.parquet")).run()
+    result = (
+        Pipeline(name="shared", a=a, b=b).transform(report).to(provider.bucket("lake", "r.parquet")).run()
+    )
     assert [t.status for t in result.tasks.values()] == ["succeeded"] * 3 and plans.sinks == [2]
     scans = [line for line in plans.plans[0].splitlines() if "SCAN" in line]
     assert len(scans) == 1 and "sales.parquet" in scans[0], plans.plans[0]  # one read for both
@@ -141,14 +143,24 @@ def test_a_member_reads_its_upstream_plan_not_the_file(tmp_path: Path, state_dir
     def per_region(df: pl.LazyFrame) -> pl.LazyFrame:
         return df.group_by("region").agg(pl.col("amount").sum()).sort("region")
 
-    sources = {"sales": provider.bucket("lake", "sales.parquet"), "customers": provider.bucket("lake", "customers.parquet")}
+    sources = {
+        "sales": provider.bucket("lake", "sales.parquet"),
+        "customers": provider.bucket("lake", "customers.parquet"),
+    }
     first = Pipeline(name="chain", **sources).transform(joined).to(provider.bucket("lake", "joined.parquet"))
-    result = Pipeline(name="chain", df=first).transform(per_region).to(provider.bucket("lake", "region.parquet")).run()
+    result = (
+        Pipeline(name="chain", df=first)
+        .transform(per_region)
+        .to(provider.bucket("lake", "region.parquet"))
+        .run()
+    )
     assert [t.status for t in result.tasks.values()] == ["succeeded"] * 2
     (plan,) = plans.plans
     assert "joined.parquet" not in "".join(line for line in plan.splitlines() if "SCAN" in line), plan
     assert plan.count("INNER JOIN:") == 1 and "CACHE" in plan  # the join is computed once, for both sinks
-    expected = SALES.join(CUSTOMERS, on="customer_id").group_by("region").agg(pl.col("amount").sum()).sort("region")
+    expected = (
+        SALES.join(CUSTOMERS, on="customer_id").group_by("region").agg(pl.col("amount").sum()).sort("region")
+    )
     assert_frame_equal(pl.read_parquet(tmp_path / "lake/region.parquet"), expected)
     assert result["joined"].rows == SALES.height and result["per_region"].rows == expected.height
 
@@ -190,7 +202,9 @@ def test_a_failing_member_is_named_and_earlier_outputs_survive(
     bad = Pipeline(name="failing", df=first).transform(broken).to(provider.bucket("lake", "broken.parquet"))
     tail = Pipeline(name="failing", df=bad).transform(after).to(provider.bucket("lake", "after.parquet"))
     side = sales.transform(beside).to(provider.bucket("lake", "beside.parquet"))
-    end = Pipeline(name="failing", a=tail, b=side).transform(combine).to(provider.bucket("lake", "end.parquet"))
+    end = (
+        Pipeline(name="failing", a=tail, b=side).transform(combine).to(provider.bucket("lake", "end.parquet"))
+    )
     with pytest.raises(ExecutionError) as info:
         end.run(mode="local")
     assert info.value.task == "broken" and "'broken'" in str(info.value)
@@ -207,10 +221,19 @@ def test_a_failing_member_is_named_and_earlier_outputs_survive(
     # The group ran as one query first (when its plan could be built), then task by task.
     assert plans.sinks == ([] if where == "function" else [5])
     assert_frame_equal(pl.read_parquet(tmp_path / "lake/broken.parquet"), previous)  # intact
-    assert pl.read_parquet(tmp_path / "lake/cleaned.parquet").height == SALES.filter(pl.col("amount") > 2.0).height
+    assert (
+        pl.read_parquet(tmp_path / "lake/cleaned.parquet").height
+        == SALES.filter(pl.col("amount") > 2.0).height
+    )
     assert pl.read_parquet(tmp_path / "lake/beside.parquet")["amount"].item() == SALES["amount"].sum()
     files = sorted(p.name for p in (tmp_path / "lake").iterdir())
-    assert files == ["beside.parquet", "broken.parquet", "cleaned.parquet", "customers.parquet", "sales.parquet"]
+    assert files == [
+        "beside.parquet",
+        "broken.parquet",
+        "cleaned.parquet",
+        "customers.parquet",
+        "sales.parquet",
+    ]
     runs = History(state_dir).runs("failing")
     assert runs[0].status == "failed" and "broken" in (runs[0].error or "")
 
@@ -232,7 +255,9 @@ def _cached_chain(provider: Provider) -> Pipeline:
 
     sales = provider.bucket("lake", "sales.parquet")
     first = sales.transform(big).to(provider.bucket("lake", "big.parquet"))
-    second = Pipeline(name="cached", df=first).transform(per_customer).to(provider.bucket("lake", "per.parquet"))
+    second = (
+        Pipeline(name="cached", df=first).transform(per_customer).to(provider.bucket("lake", "per.parquet"))
+    )
     return Pipeline(name="cached", df=second).transform(top).to(provider.bucket("lake", "top.parquet"))
 
 
@@ -269,7 +294,10 @@ def test_cache_keys_of_fused_members_hold_and_a_cached_member_is_not_recomputed(
     assert [t.status for t in fourth.tasks.values()] == ["cached", "succeeded", "succeeded"]
     assert plans.sinks == [3, 1, 2] and "big.parquet" in plans.plans[-1]
     assert _written(lake)["big.parquet"] == before["big.parquet"]
-    assert_frame_equal(pl.read_parquet(lake / "top.parquet"), pl.read_parquet(lake / "per.parquet").sort("amount", descending=True).head(2))
+    assert_frame_equal(
+        pl.read_parquet(lake / "top.parquet"),
+        pl.read_parquet(lake / "per.parquet").sort("amount", descending=True).head(2),
+    )
 
 
 def test_schema_of_a_fused_output_is_checked_before_publish(tmp_path: Path, state_dir: Path) -> None:
@@ -290,7 +318,9 @@ def test_schema_of_a_fused_output_is_checked_before_publish(tmp_path: Path, stat
     pipeline = Pipeline(name="schema", df=first).transform(wrong).to(declared)
     with pytest.raises(ExecutionError) as info:
         pipeline.run(mode="local")
-    assert info.value.task == "wrong" and "'amount'" in str(info.value) and "declared schema" in str(info.value)
+    assert (
+        info.value.task == "wrong" and "'amount'" in str(info.value) and "declared schema" in str(info.value)
+    )
     assert (tmp_path / "lake/kept.parquet").exists() and not (tmp_path / "lake/checked.parquet").exists()
 
 
@@ -308,7 +338,9 @@ def test_tasks_with_a_timeout_or_partitions_run_alone(tmp_path: Path, state_dir:
 
     sales = provider.bucket("lake", "sales.parquet")
     first = sales.transform(timed).to(provider.bucket("lake", "timed.parquet"))
-    result = Pipeline(name="alone", df=first).transform(after).to(provider.bucket("lake", "after.parquet")).run()
+    result = (
+        Pipeline(name="alone", df=first).transform(after).to(provider.bucket("lake", "after.parquet")).run()
+    )
     assert [t.status for t in result.tasks.values()] == ["succeeded", "succeeded"]
     assert plans.sinks == []  # two lone tasks: nothing to fuse
 
@@ -327,14 +359,18 @@ def _two_step_file(tmp_path: Path) -> Path:
         "@ex.task()\n"
         "def total(df: pl.LazyFrame) -> pl.LazyFrame:\n"
         "    return df.select(pl.col('amount').sum())\n"
-        "first = provider.bucket('lake', 'sales.parquet').transform(big).to(provider.bucket('lake', 'big.parquet'))\n"
-        "two_steps = Pipeline(name='two_steps', df=first).transform(total).to(provider.bucket('lake', 'total.parquet'))\n"
+        "sales = provider.bucket('lake', 'sales.parquet')\n"
+        "first = sales.transform(big).to(provider.bucket('lake', 'big.parquet'))\n"
+        "two_steps = Pipeline(name='two_steps', df=first).transform(total)\n"
+        "two_steps = two_steps.to(provider.bucket('lake', 'total.parquet'))\n"
     )
     return file
 
 
 @pytest.mark.parametrize("flag", [[], ["--no-fuse"]])
-def test_glacier_run_fuses_unless_no_fuse(flag: list[str], tmp_path: Path, state_dir: Path, plans: Plans) -> None:
+def test_glacier_run_fuses_unless_no_fuse(
+    flag: list[str], tmp_path: Path, state_dir: Path, plans: Plans
+) -> None:
     file = _two_step_file(tmp_path)
     data = tmp_path / "data"
     result = CliRunner().invoke(app, ["run", str(file), "--data-dir", str(data), "--quiet", *flag])
@@ -350,3 +386,21 @@ def test_run_option_fuse_false_runs_task_by_task(tmp_path: Path, state_dir: Path
     provider = _provider(tmp_path)
     result = _cached_chain(provider).run(mode="local", fuse=False)
     assert [t.status for t in result.tasks.values()] == ["succeeded"] * 3 and plans.sinks == []
+
+
+def test_a_long_chain_runs_in_groups_of_at_most_32(tmp_path: Path, state_dir: Path, plans: Plans) -> None:
+    from test_runtime_scheduler import _dag, _source, add_one
+
+    from glacier.dag.contract import CompiledPipeline
+
+    _source(tmp_path)
+    names = [f"t{i:03d}" for i in range(100)]
+    dag = _dag("long_chain", tmp_path, {name: (names[i - 1],) if i else () for i, name in enumerate(names)})
+    result = run_pipeline(CompiledPipeline(dag=dag, functions=dict.fromkeys(names, add_one)))
+    assert list(result.tasks) == names and {t.status for t in result.tasks.values()} == {"succeeded"}
+    assert plans.sinks == [32, 32, 32, 4]
+    last = pl.read_parquet(tmp_path / "lake/t099/data.parquet")
+    assert last["value"].to_list() == [100] * 1_000  # each task added one, in order
+    assert all(
+        pl.read_parquet(tmp_path / f"lake/{n}/data.parquet")["value"][0] == i + 1 for i, n in enumerate(names)
+    )

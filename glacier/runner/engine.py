@@ -4,7 +4,9 @@ timeouts, the cache and the run history.
 
 The scheduling loop: ``Frontier`` says which tasks may start, a thread pool runs them
 (``glacier.runner.task``), and each completion comes back through one queue, so a run
-costs time linear in its tasks and edges. A failing task stops only what is downstream of
+costs time linear in its tasks and edges. With ``fuse`` (the default) ready fusable tasks
+come out as groups, each run as one Polars query on one worker (``glacier.runner.fuse``,
+docs/fusion.md); their outcomes come back as one list. A failing task stops only what is downstream of
 it; tasks already running, and independent branches, finish. The run then raises
 ``ExecutionError`` naming the task (its ``__cause__`` is the task's own exception).
 

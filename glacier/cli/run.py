@@ -48,12 +48,16 @@ def run(
         list[str] | None,
         typer.Option("--partition", help="Run one partition only, e.g. --partition date=2026-11-30."),
     ] = None,
+    no_fuse: Annotated[
+        bool,
+        typer.Option("--no-fuse", help="Run every task on its own, not fused into one Polars query."),
+    ] = False,
 ) -> None:
     """Run every pipeline in PATH in data order (or one with --pipeline)."""
     from glacier.runner.interrupt import RunInterrupted
 
     try:
-        _run(path, pipeline, quiet, s3, data_dir, state_dir, cloud, no_wait, verbose, partition)
+        _run(path, pipeline, quiet, s3, data_dir, state_dir, cloud, no_wait, verbose, partition, not no_fuse)
     except RunInterrupted as stopped:
         _exit_interrupted(stopped)
 
@@ -69,6 +73,7 @@ def _run(
     no_wait: bool,
     verbose: bool,
     partition: list[str] | None = None,
+    fuse: bool = True,
 ) -> None:
     # With --quiet nothing is printed, so rich (~20 ms to import) is not loaded at all.
     console = None if quiet else _console()
@@ -95,7 +100,7 @@ def _run(
             storage = LocalConfig(base_path=data_dir)
         if console is None:
             for compiled in pipelines:
-                _run_local(compiled, storage, state_dir, partition=chosen)
+                _run_local(compiled, storage, state_dir, partition=chosen, fuse=fuse)
             return
         from glacier.runner.display import ProgressDisplay, summary_table
 
@@ -104,7 +109,9 @@ def _run(
             with ProgressDisplay(console) as display:
                 for compiled in pipelines:
                     try:
-                        result = _run_local(compiled, storage, state_dir, display, partition=chosen)
+                        result = _run_local(
+                            compiled, storage, state_dir, display, partition=chosen, fuse=fuse
+                        )
                     except ExecutionError as exc:
                         partial = getattr(exc, "result", None)
                         if partial is not None:
@@ -183,11 +190,12 @@ def _run_local(
     state_dir: str | None,
     reporter: ProgressDisplay | None = None,
     partition: dict[str, str] | None = None,
+    fuse: bool = True,
 ) -> RunResult:
     from glacier.runner import run_pipeline
 
     return run_pipeline(
-        compiled, storage=storage, state_dir=state_dir, reporter=reporter, partition=partition
+        compiled, storage=storage, state_dir=state_dir, reporter=reporter, partition=partition, fuse=fuse
     )
 
 

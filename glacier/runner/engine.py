@@ -4,7 +4,9 @@ timeouts, the cache and the run history.
 
 The scheduling loop: ``Frontier`` says which tasks may start, a thread pool runs them
 (``glacier.runner.task``), and each completion comes back through one queue, so a run
-costs time linear in its tasks and edges. A failing task stops only what is downstream of
+costs time linear in its tasks and edges. With ``fuse`` (the default) ready fusable tasks
+come out as groups, each run as one Polars query on one worker (``glacier.runner.fuse``,
+docs/fusion.md); their outcomes come back as one list. A failing task stops only what is downstream of
 it; tasks already running, and independent branches, finish. The run then raises
 ``ExecutionError`` naming the task (its ``__cause__`` is the task's own exception).
 
@@ -31,6 +33,8 @@ from glacier.io.content_id import ContentIds
 from glacier.io.leftovers import discard_own_staging, one_listing_per_folder
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
+from glacier.runner.fuse import FusedFrontier, Group, Unit
+from glacier.runner.fused_group import run_group
 from glacier.runner.history import History
 from glacier.runner.history.batch import TaskBatch
 from glacier.runner.interrupt import STOP_GRACE, RunInterrupted, RunStop, interrupted_message, interrupts
@@ -51,16 +55,19 @@ class _Schedule:
     """Run every task once its upstream tasks succeeded; on a stop request, cancel what
     runs, start nothing more, and wait at most ``STOP_GRACE`` for the running tasks.
 
-    A worker that finishes a task schedules what became ready itself and runs the first of
-    it at once (the rest go to other workers): a chain of tasks costs no hand-over between
-    threads per task. The main thread only starts the first tasks, watches for a stop
-    request, and ends the run when nothing runs. The shared state is guarded by ``lock``."""
+    What starts is a unit: one task, or with ``fuse`` a ``Group`` of tasks run as one Polars
+    query (``glacier.runner.fuse``). A worker that finishes a unit schedules what became
+    ready itself and runs the first of it at once (the rest go to other workers): a chain
+    costs no hand-over between threads per unit. The main thread only starts the first
+    units, watches for a stop request, and ends the run when nothing runs. The shared state
+    is guarded by ``lock``."""
 
-    def __init__(self, context: RunContext, max_workers: int) -> None:
+    def __init__(self, context: RunContext, max_workers: int, fuse: bool = True) -> None:
         self.context = context
-        self.frontier = Frontier(context.dag)
+        self.frontier: Frontier | FusedFrontier = FusedFrontier(context) if fuse else Frontier(context.dag)
         self.outcomes: dict[str, TaskRun] = {}
-        self.running: set[str] = set()
+        self.running: set[str] = set()  # tasks of the units in flight
+        self.units_running = 0  # units in flight (one worker each)
         self.left_running: frozenset[str] = frozenset()  # what still ran when the run ended
         self.lock = threading.Lock()
         # queue.Queue, not SimpleQueue: a signal arriving during SimpleQueue.get(timeout=)
@@ -77,9 +84,9 @@ class _Schedule:
             while True:
                 with self.lock:
                     if not stop.requested:
-                        for name in self._ready():
-                            self._submit(name)
-                    if not self.running:
+                        for unit in self._ready():
+                            self._submit(unit)
+                    if not self.units_running:
                         break
                 if stop.requested and deadline is None:
                     stop.stop()  # cancels every running attempt's work
@@ -96,33 +103,41 @@ class _Schedule:
             self.left_running = frozenset(self.running)
             return dict(self.outcomes)
 
-    def _ready(self) -> list[str]:
-        """The tasks to start now, marked running (the caller holds the lock)."""
-        names = self.memory.admit(self.frontier.ready(), len(self.running), self.max_workers)
-        self.running.update(names)
-        return names
+    def _ready(self) -> list[Unit]:
+        """The units to start now, marked running (the caller holds the lock)."""
+        units = self.memory.admit(self.frontier.ready(), self.units_running, self.max_workers)
+        for unit in units:
+            self.running.update(unit.members if isinstance(unit, Group) else (unit,))
+        self.units_running += len(units)
+        return units
 
-    def _submit(self, name: str) -> None:
-        future = self.pool.submit(self._chain, name)
+    def _submit(self, unit: Unit) -> None:
+        future = self.pool.submit(self._chain, unit)
         future.add_done_callback(self.ended.put)
 
-    def _chain(self, name: str | None) -> None:
-        """Run ``name``, then whatever its completion made ready, until nothing is."""
-        while name is not None:
-            run = _execute(self.context, self.context.dag.task(name))
+    def _chain(self, unit: Unit | None) -> None:
+        """Run ``unit``, then whatever its completion made ready, until nothing is."""
+        while unit is not None:
+            if isinstance(unit, Group):
+                runs = run_group(self.context, unit)
+            else:
+                runs = [_execute(self.context, self.context.dag.task(unit))]
             with self.lock:
-                self._completed(run)
-                names = [] if self.context.stop.requested else self._ready()
-                for other in names[1:]:
+                self.units_running -= 1
+                self.memory.finished(unit)
+                for run in runs:
+                    self._completed(run)
+                units = [] if self.context.stop.requested else self._ready()
+                for other in units[1:]:
                     self._submit(other)
-            name = names[0] if names else None
+            unit = units[0] if units else None
 
     def _completed(self, run: TaskRun) -> None:
         self.running.discard(run.name)
         self.outcomes[run.name] = run
-        self.memory.finished(run.name)
         if run.status == "failed":
             for name in self.frontier.failed(run.name):
+                self.running.discard(name)  # a member of the failed task's group
                 self.outcomes[name] = skipped(self.context, name)
         elif run.status != "interrupted":
             self.frontier.succeeded(run.name)
@@ -138,8 +153,12 @@ def run_pipeline(
     reporter: Reporter | None = None,
     raise_on_failure: bool = True,
     partition: Mapping[str, str] | None = None,
+    fuse: bool = True,
 ) -> RunResult:
     """Run a compiled pipeline (its DAG, and its functions or their code references) here.
+
+    ``fuse``: run each group of tasks that can run together as one Polars query
+    (docs/fusion.md); False runs every task on its own.
 
     ``storage``: None -> the pipeline's LocalConfig, or ``./data`` when it is AwsConfig;
     ``"s3"`` -> the pipeline's AwsConfig; a LocalConfig/AwsConfig -> that. Raises
@@ -151,7 +170,9 @@ def run_pipeline(
     stop = RunStop()
     try:
         with interrupts(stop):
-            result = _run(compiled, resolved, history, max_workers, retry_delay, reporter, stop, checked)
+            result = _run(
+                compiled, resolved, history, max_workers, retry_delay, reporter, stop, checked, fuse
+            )
     finally:
         history.close()
     if result.status == "interrupted":
@@ -181,6 +202,7 @@ def _run(
     reporter: Reporter | None,
     stop: RunStop,
     partition: dict[str, str] | None = None,
+    fuse: bool = True,
 ) -> RunResult:
     dag = compiled.dag
     started = time.perf_counter()
@@ -200,7 +222,7 @@ def _run(
         records=TaskBatch(history, run_id, dag.name),
         partition=partition,
     )
-    schedule = _Schedule(context, max_workers or min(8, max(1, len(dag.tasks))))
+    schedule = _Schedule(context, max_workers or min(8, max(1, len(dag.tasks))), fuse)
     try:
         with one_listing_per_folder():  # leftovers: each folder listed once, not per write
             outcomes = schedule.run()

@@ -24,6 +24,7 @@ from pathlib import Path
 from glacier.dag.model import PipelineDAG
 from glacier.errors import ConfigError
 from glacier.io import stat_uri
+from glacier.runner.fuse import Group, Unit
 from glacier.runner.result import TaskRun
 from glacier.runner.task import RunContext
 
@@ -90,16 +91,19 @@ class MemoryGate:
         available = available_memory()
         self.ceiling = int(MEMORY_SHARE * available) if available else None
         self.budget = fixed if fixed is not None else FLOOR
-        self._pending: deque[str] = deque()
-        self._held: dict[str, int] = {}
+        self._pending: deque[Unit] = deque()
+        self._held: dict[Unit, int] = {}
         self._in_use = 0
         if self.enabled and not self.fixed:
             for task in dag.tasks:  # tasks that read only sources are sized now
                 if all(dag.producer(d) is None for d in task.inputs.values()):
                     self._grow(self.estimate(task.name))
 
-    def estimate(self, name: str) -> int:
-        sizes = (self.input_bytes(d) for d in self.dag.task(name).inputs.values())
+    def estimate(self, unit: Unit) -> int:
+        """A task's working set; a fused group's is its members' (an input a member
+        computes in the group's own query is not stored yet: it counts as 0)."""
+        names = unit.members if isinstance(unit, Group) else (unit,)
+        sizes = (self.input_bytes(d) for name in names for d in self.dag.task(name).inputs.values())
         return EXPANSION * sum(size or 0 for size in sizes)
 
     def _grow(self, estimate: int) -> None:
@@ -107,12 +111,12 @@ class MemoryGate:
             budget = max(self.budget, estimate)
             self.budget = min(budget, self.ceiling) if self.ceiling else budget
 
-    def admit(self, ready: Iterable[str], running: int, max_workers: int) -> list[str]:
-        """Which of the ready tasks (these, and those held back before) start now, in the
-        order they became ready; the rest stay held."""
+    def admit(self, ready: Iterable[Unit], running: int, max_workers: int) -> list[Unit]:
+        """Which of the ready units (these, and those held back before) start now, in the
+        order they became ready; the rest stay held (``running``: units in flight)."""
         self._pending.extend(ready)
-        started: list[str] = []
-        held: list[str] = []
+        started: list[Unit] = []
+        held: list[Unit] = []
         while self._pending and running + len(started) < max_workers:
             name = self._pending.popleft()
             if not self.enabled:
@@ -129,8 +133,8 @@ class MemoryGate:
         self._pending.extendleft(reversed(held))
         return started
 
-    def finished(self, name: str) -> None:
-        self._in_use -= self._held.pop(name, 0)
+    def finished(self, unit: Unit) -> None:
+        self._in_use -= self._held.pop(unit, 0)
 
     @property
     def held(self) -> int:

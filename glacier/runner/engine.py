@@ -64,8 +64,11 @@ class _Schedule:
 
     def __init__(self, context: RunContext, max_workers: int, fuse: bool = True) -> None:
         self.context = context
-        self.frontier: Frontier | FusedFrontier = FusedFrontier(context) if fuse else Frontier(context.dag)
         self.outcomes: dict[str, TaskRun] = {}
+        self.memory = run_gate(context, self.outcomes)  # holds back what would not fit
+        self.frontier: Frontier | FusedFrontier = (
+            FusedFrontier(context, self.memory.estimate, self.memory.limit) if fuse else Frontier(context.dag)
+        )
         self.running: set[str] = set()  # tasks of the units in flight
         self.units_running = 0  # units in flight (one worker each)
         self.left_running: frozenset[str] = frozenset()  # what still ran when the run ended
@@ -75,7 +78,6 @@ class _Schedule:
         self.ended: queue.Queue[Future[None]] = queue.Queue()  # workers whose chain ended
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix=f"glacier-{context.dag.name}")
         self.max_workers = max_workers
-        self.memory = run_gate(context, self.outcomes)  # holds back what would not fit
 
     def run(self) -> dict[str, TaskRun]:
         stop = self.context.stop

@@ -20,6 +20,7 @@ own path). Cache hits are never computed: they are found when the group starts (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from glacier.dag.model import TaskNode, dependency_map
@@ -63,7 +64,17 @@ class FusedFrontier:
     """``Frontier``'s contract (``ready`` / ``succeeded`` / ``failed``, linear in tasks plus
     edges), with ``ready()`` returning units: lone task names and ``Group``s."""
 
-    def __init__(self, context: RunContext) -> None:
+    def __init__(
+        self,
+        context: RunContext,
+        estimate: Callable[[str], int] | None = None,
+        budget: Callable[[], int | None] | None = None,
+    ) -> None:
+        # ``estimate``/``budget``: the run's memory gate. Ready tasks are packed into groups
+        # first-fit by their estimated working sets, so one group never needs more than the
+        # budget a lone task may use (a group is one unit to the gate).
+        self._estimate = estimate
+        self._budget = budget
         dag = context.dag
         names = [task.name for task in dag.tasks]
         self._position = {name: i for i, name in enumerate(names)}
@@ -86,15 +97,27 @@ class FusedFrontier:
         self._new = []
         self._handed.update(ready)
         groups: list[set[str]] = []
+        loads: list[int] = []
         lone: list[Unit] = []
+        limit = self._budget() if self._budget else None
         for name in ready:
             if not self._fusable[name]:
                 lone.append(name)
                 continue
-            if not groups or len(groups[-1]) >= MAX_MEMBERS:
+            cost = self._estimate(name) if self._estimate else 0
+            fits = (
+                i
+                for i, members in enumerate(groups)
+                if len(members) < MAX_MEMBERS and (limit is None or loads[i] + cost <= limit)
+            )
+            index = next(fits, None)
+            if index is None:
                 groups.append(set())
-            groups[-1].add(name)
-            self._close(groups[-1], name)
+                loads.append(0)
+                index = len(groups) - 1
+            groups[index].add(name)
+            loads[index] += cost
+            self._close(groups[index], name)
         units: list[Unit] = []
         for members in groups:
             ordered = sorted(members, key=self._position.__getitem__)

@@ -136,6 +136,10 @@ class MemoryGate:
     def finished(self, unit: Unit) -> None:
         self._in_use -= self._held.pop(unit, 0)
 
+    def limit(self) -> int | None:
+        """The budget a unit must fit, or None when the cap is off."""
+        return self.budget if self.enabled else None
+
     @property
     def held(self) -> int:
         """How many ready tasks wait for memory (or for a thread)."""

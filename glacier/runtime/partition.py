@@ -9,11 +9,14 @@ them (after the schema check, which sees the dataset's full columns).
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
 
 from glacier.dag.partitions import check_value, partition_path
 from glacier.errors import ExecutionError
 from glacier.runtime.event import DatasetLocation, TaskEvent
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _INTEGERS = {"Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"}
 
@@ -50,6 +53,8 @@ def with_keys(frame: pl.LazyFrame, location: DatasetLocation) -> pl.LazyFrame:
     """One partition's frame with its key columns back (typed as the schema declares them)."""
     if not location.partition:
         return frame
+    import polars as pl
+
     columns = location.schema_.columns if location.schema_ is not None else {}
     present = set(frame.collect_schema().names())
     keys: list[pl.Expr] = []

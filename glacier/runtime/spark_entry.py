@@ -125,15 +125,21 @@ def run_on_spark(
 def run_event(payload: Mapping[str, Any], storage: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Validate the event, run its task, return the TaskResult as JSON-ready data."""
     from glacier.code import import_code_ref
-    from glacier.io.location import aws_storage_options
+    from glacier.io.location import aws_storage_options, is_s3
     from glacier.runtime.lambda_handler import TaskFailedError
 
     event = TaskEvent.model_validate(dict(payload))
     where = f"Task '{event.task}' of pipeline '{event.pipeline}'"
     try:
         func = import_code_ref(event.code_ref, event.task)
-        # No config in the cloud: region, endpoint and credentials are the environment's.
-        options = dict(storage) if storage is not None else aws_storage_options()
+        # No config in the cloud: region, endpoint and credentials are the environment's
+        # (asked only when the task touches S3: a local run of the entry needs none).
+        locations = [*event.inputs.values(), event.output]
+        options = (
+            dict(storage)
+            if storage is not None
+            else (aws_storage_options() if any(is_s3(loc.uri) for loc in locations) else None)
+        )
         run = run_on_spark(event, func, options)
     except Exception as exc:
         raise TaskFailedError(f"{where} failed: {exc}") from exc

@@ -72,7 +72,12 @@ def main() -> None:
     )
     expected.sink_parquet(folder / "polars.parquet")
     polars_seconds = time.perf_counter() - started
-    expected_frame = pl.read_parquet(folder / "polars.parquet").sort("orderkey")
+    # Spark has no unsigned types: pl.len() (UInt32) comes back as Int64.
+    expected_frame = (
+        pl.read_parquet(folder / "polars.parquet")
+        .sort("orderkey")
+        .with_columns(pl.col("lines").cast(pl.Int64))
+    )
 
     os.environ.setdefault("GLACIER_SPARK_MASTER", f"local[{max(counts)}]")
     from glacier.runtime.event import TaskEvent

@@ -98,6 +98,7 @@ def write_output(
     """Write atomically (partitioned as the event says); returns (rows or None, bytes stored)."""
     engine = engine or default_engine()
     out = event.output
+    failures: tuple[type[BaseException], ...] = (*engine.write_errors, OSError)
     try:
         return engine.write(event, frame, storage_options, cancel=cancel)
     except ExecutionError as exc:
@@ -106,7 +107,7 @@ def write_output(
         raise ExecutionError(f"Task '{event.task}': {exc.problem}", task=event.task, fix=exc.fix) from exc
     except GlacierError:
         raise
-    except (*engine.write_errors, OSError) as exc:
+    except failures as exc:
         raise ExecutionError(
             f"Task '{event.task}' failed while computing/writing '{out.uri}'{engine.label}: {one_line(exc)}",
             task=event.task,

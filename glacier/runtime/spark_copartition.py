@@ -91,7 +91,7 @@ class PartitionRunner:
         frames = {
             spec.param: stacked.filter(pl.col(INPUT_COLUMN) == spec.index)
             .select(pl.col(column).alias(name) for name, column in spec.columns)
-            .cast(dict(spec.schema))
+            .cast(spec.schema)
             .lazy()
             for spec in self.inputs
         }
@@ -116,7 +116,7 @@ class PartitionRunner:
         return import_code_ref(self.code_ref, self.task)
 
 
-class _Union(AccumulatorParam):  # type: ignore[type-arg]
+class _Union(AccumulatorParam):
     """An accumulator of sets (the partition ids that ran)."""
 
     def zero(self, value: set[int]) -> set[int]:

@@ -27,7 +27,8 @@ _SIMPLE = {
 }
 
 
-def spark_type(dtype: pl.DataType, column: str, task: str) -> Any:
+def spark_type(dtype: Any, column: str, task: str) -> Any:
+    """The Spark type of Polars dtype ``dtype`` (an instance or a class)."""
     from pyspark.sql import types as T
 
     base = dtype.base_type()

@@ -156,7 +156,7 @@ def test_pyspark_entry_reads_every_format_without_polars(tmp_path: Path) -> None
         capture_output=True,
         text=True,
         env=env,
-        timeout=900,
+        timeout=2400,  # a loaded CI machine: the JVM alone can take minutes to start
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])

@@ -161,7 +161,7 @@ def test_pyspark_entry_reads_every_format_without_polars(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["rows"] == _expected_combine().height and result["bytes"] > 0 and result["seconds"] > 0
-    assert "(pyspark)" in done.stderr
+    assert ", pyspark)" in done.stderr  # the log line names the mode
     combined = scan_uri(str(lake / "combined") + "/", Format.PARQUET_DIR).collect()
     expected = _expected_combine()
     assert_same(

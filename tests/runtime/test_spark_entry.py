@@ -191,7 +191,8 @@ def test_a_failing_spark_job_leaves_the_previous_version(
     for task, message in (
         (
             "broken",
-            r"Task 'broken' of pipeline 'spark_entry' failed: Task 'broken' failed on Spark: RuntimeError: broken",
+            r"Task 'broken' of pipeline 'spark_entry' failed: "
+            r"Task 'broken' failed on Spark: RuntimeError: broken",
         ),
         (
             "not_a_frame",
@@ -261,7 +262,8 @@ def test_copartition_key_an_input_lacks_is_a_clear_error(
     )
     with pytest.raises(
         ExecutionError,
-        match=r"Task 'totals' has partition_by=\['zone'\], but its input 'orders'.*Fix: partition by columns every input",
+        match=r"Task 'totals' has partition_by=\['zone'\], but its input 'orders'"
+        r".*Fix: partition by columns every input",
     ):
         run_on_spark(event, sparktasks.totals, None)
 

@@ -7,12 +7,17 @@ importing tasks by reference), the cloud runtime (Lambda / Glue entry points) an
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import importlib
 import inspect
+import re
+import sys
 import textwrap
+import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from glacier.errors import ExecutionError
 
@@ -83,3 +88,53 @@ def import_code_ref(code_ref: str, task: str) -> Callable[..., Any]:
     if not callable(func):
         raise ExecutionError(f"Task '{task}': '{code_ref}' is not callable.", task=task)
     return func
+
+
+def dataframe_api(func: Callable[..., Any]) -> Literal["polars", "pyspark"]:
+    """'pyspark' when the function is annotated with pyspark types (read as text: pyspark
+    need not be installed to define such a task). The DSL records it; the Spark entry point
+    asks it again of the function it imports, so both judge a task the same way."""
+    try:
+        annotations = typing.get_type_hints(func)
+    except Exception:  # unresolvable string annotations: judge them by their text
+        annotations = dict(getattr(func, "__annotations__", {}))
+    spark_names = _pyspark_imports(getattr(func, "__module__", "") or "")
+    for annotation in annotations.values():
+        text = _annotation_text(annotation)
+        # A string annotation names what the module imported, perhaps only for type checkers
+        # (`if TYPE_CHECKING: from pyspark.sql import DataFrame`).
+        if "pyspark" in text or (isinstance(annotation, str) and _head(text) in spark_names):
+            return "pyspark"
+    return "polars"
+
+
+def _head(annotation: str) -> str:
+    return re.split(r"[\[.| ]", annotation.strip().strip("'\""), maxsplit=1)[0]
+
+
+@functools.cache
+def _pyspark_imports(module_name: str) -> frozenset[str]:
+    """Names a module binds to pyspark objects by import (also under TYPE_CHECKING)."""
+    module = sys.modules.get(module_name)
+    try:
+        source = inspect.getsource(module) if module is not None else ""
+    except (OSError, TypeError):
+        return frozenset()
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pyspark":
+            names.update(alias.asname or alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(
+                (alias.asname or alias.name).split(".")[0]
+                for alias in node.names
+                if alias.name.split(".")[0] == "pyspark"
+            )
+    return frozenset(names)
+
+
+def _annotation_text(annotation: Any) -> str:
+    if isinstance(annotation, str):
+        return annotation
+    module = getattr(annotation, "__module__", "") or ""
+    return f"{module}.{getattr(annotation, '__qualname__', repr(annotation))}"

@@ -146,6 +146,7 @@ def analyze(
     if not history:
         source = None
     usage, notes = task_usage(dag, history, assume)
+    notes.extend(spark_placement(dag))
     estimates = tuple(estimate_task(dag, t, usage[t.name], prices, assume) for t in dag.tasks)
     if definition is not None:
         transitions, transitions_source = count_transitions(definition), "definition"
@@ -198,3 +199,24 @@ def _timeout_warnings(dag: PipelineDAG, estimates: tuple[TaskEstimate, ...]) -> 
                 f"Lambda timeout of {limit} s: raise LambdaConfig(timeout=...) or use a spark executor"
             )
     return warnings
+
+
+def spark_placement(dag: PipelineDAG) -> list[str]:
+    """Where each spark task's work runs (the Spark entry's mode), said plainly."""
+    from glacier.runtime.event import partition_columns
+
+    notes: list[str] = []
+    for task in dag.tasks:
+        if task.executor.kind != "spark":
+            continue
+        keys = partition_columns(task)
+        if task.dataframe_api == "pyspark":
+            notes.append(f"task '{task.name}' runs pyspark on the cluster")
+        elif keys:
+            notes.append(f"task '{task.name}' runs Polars co-partitioned by {keys} on the cluster's workers")
+        else:
+            notes.append(
+                f"task '{task.name}' runs on one node (Polars on the Spark driver, no partition_by): "
+                "give it partition_by=[keys] to use the workers, or run it on provider.serverless()"
+            )
+    return notes

@@ -5,7 +5,7 @@ An execution names its partition (``{"partition": {"date": "2026-11-30"}}``: ``g
 --cloud --partition``, a backfill's child) or is an arrival (``{"trigger": "arrival",
 "bucket": ..., "key": ...}``, the arrival rule's input transformer). A Choice sends the
 first to the tasks; an arrival first asks the pipeline's first Lambda function for the
-partition the object's key is in (``glacier.runtime.partition.PartitionOfKey``: hive
+partition the object's key is in (``glacier.runtime.partition_key.PartitionOfKey``: hive
 folders under a partitioned source dataset, values checked against its types), which
 becomes ``$.partition``. A scheduled execution (``{"trigger": "schedule", "time":
 "2026-11-30T06:00:00Z"}``) of a pipeline partitioned by one ``Date`` key runs the scheduled
@@ -19,7 +19,8 @@ from typing import Any
 
 from glacier.dag.model import PipelineDAG
 from glacier.dag.triggers import ArrivalTrigger
-from glacier.runtime.partition import PARTITION_OF_KEY, PartitionLayout
+from glacier.runtime.partition import PARTITION_OF_KEY
+from glacier.runtime.partition_key import PartitionLayout
 
 CHOICE_STATE = "Which partition"
 RESOLVE_STATE = "Partition of the arrived object"

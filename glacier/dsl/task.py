@@ -10,21 +10,18 @@ user's module but never compiles it.
 
 from __future__ import annotations
 
-import ast
 import functools
 import inspect
 import json
 import re
-import sys
-import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from glacier.code import source_hash
+from glacier.code import dataframe_api, source_hash
 from glacier.errors import DefinitionError
 
 if TYPE_CHECKING:
-    from glacier.dag.model import DataFrameApi, ExecutorKind, ExecutorSpec, TaskDefinition
+    from glacier.dag.model import ExecutorKind, ExecutorSpec, TaskDefinition
 
 _TASK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
@@ -109,7 +106,7 @@ class Task:
             retry_on=self.retry_on,
             code_ref=f"{self.func.__module__}:{self.func.__qualname__}",
             code_hash=source_hash(self.func),
-            dataframe_api=_dataframe_api(self.func),
+            dataframe_api=dataframe_api(self.func),
             required_params=self.required_params,
             optional_params=self.optional_params,
         )
@@ -182,52 +179,3 @@ def _parameters(name: str, signature: inspect.Signature) -> tuple[tuple[str, ...
             fix="add a parameter for the data it reads, e.g. def clean(df).",
         )
     return tuple(required), tuple(optional)
-
-
-def _dataframe_api(func: Callable[..., Any]) -> DataFrameApi:
-    """'pyspark' when the function is annotated with pyspark types (read as text: pyspark
-    need not be installed to define such a task)."""
-    try:
-        annotations = typing.get_type_hints(func)
-    except Exception:  # unresolvable string annotations: judge them by their text
-        annotations = dict(getattr(func, "__annotations__", {}))
-    spark_names = _pyspark_imports(getattr(func, "__module__", "") or "")
-    for annotation in annotations.values():
-        text = _annotation_text(annotation)
-        # A string annotation names what the module imported, perhaps only for type checkers
-        # (`if TYPE_CHECKING: from pyspark.sql import DataFrame`).
-        if "pyspark" in text or (isinstance(annotation, str) and _head(text) in spark_names):
-            return "pyspark"
-    return "polars"
-
-
-def _head(annotation: str) -> str:
-    return re.split(r"[\[.| ]", annotation.strip().strip("'\""), maxsplit=1)[0]
-
-
-@functools.cache
-def _pyspark_imports(module_name: str) -> frozenset[str]:
-    """Names a module binds to pyspark objects by import (also under TYPE_CHECKING)."""
-    module = sys.modules.get(module_name)
-    try:
-        source = inspect.getsource(module) if module is not None else ""
-    except (OSError, TypeError):
-        return frozenset()
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "pyspark":
-            names.update(alias.asname or alias.name for alias in node.names)
-        elif isinstance(node, ast.Import):
-            names.update(
-                (alias.asname or alias.name).split(".")[0]
-                for alias in node.names
-                if alias.name.split(".")[0] == "pyspark"
-            )
-    return frozenset(names)
-
-
-def _annotation_text(annotation: Any) -> str:
-    if isinstance(annotation, str):
-        return annotation
-    module = getattr(annotation, "__module__", "") or ""
-    return f"{module}.{getattr(annotation, '__qualname__', repr(annotation))}"

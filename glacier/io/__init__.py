@@ -1,31 +1,52 @@
 """Dataset I/O shared by the local runner and the cloud entry points: locations, one dataset
 class per format (``glacier.io.datasets``: scans, atomic streaming writes, whole publishes,
 what is stored), and the staging names (``glacier.io.staging``). Imports only polars,
-botocore, the standard library and glacier's pure modules."""
+botocore, the standard library and glacier's pure modules.
+
+The names load on first use (PEP 562): a pyspark task's Spark job imports the staging and
+publishing modules (``glacier.io.datasets.spark_io``) without Polars, which it does not have.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import polars as pl
-
-from glacier.config import StorageConfig
-from glacier.errors import ExecutionError
-from glacier.io.cancel import CancelToken, WriteCancelled
-from glacier.io.datasets import Dataset, dataset_class, open_dataset
-from glacier.io.location import (
-    StorageOptions,
-    aws_storage_options,
-    dataset_uri,
-    is_s3,
-    split_s3,
-    storage_options,
-)
-from glacier.io.read import StoredDataset, scan_uri, stat_uri
-from glacier.io.write import count_rows, write_atomic
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from glacier.dag.model import DatasetNode
+    from glacier.io.cancel import CancelToken, WriteCancelled
+    from glacier.io.datasets import Dataset, dataset_class, open_dataset
+    from glacier.io.frames import as_lazy, scan_dataset
+    from glacier.io.location import (
+        StorageOptions,
+        aws_storage_options,
+        dataset_uri,
+        is_s3,
+        split_s3,
+        storage_options,
+    )
+    from glacier.io.read import StoredDataset, scan_uri, stat_uri
+    from glacier.io.write import count_rows, write_atomic
+
+_HOMES = {
+    "CancelToken": "glacier.io.cancel",
+    "WriteCancelled": "glacier.io.cancel",
+    "Dataset": "glacier.io.datasets",
+    "dataset_class": "glacier.io.datasets",
+    "open_dataset": "glacier.io.datasets",
+    "as_lazy": "glacier.io.frames",
+    "scan_dataset": "glacier.io.frames",
+    "StorageOptions": "glacier.io.location",
+    "aws_storage_options": "glacier.io.location",
+    "dataset_uri": "glacier.io.location",
+    "is_s3": "glacier.io.location",
+    "split_s3": "glacier.io.location",
+    "storage_options": "glacier.io.location",
+    "StoredDataset": "glacier.io.datasets.stored",
+    "scan_uri": "glacier.io.read",
+    "stat_uri": "glacier.io.read",
+    "count_rows": "glacier.io.write",
+    "write_atomic": "glacier.io.write",
+}
 
 __all__ = [
     "CancelToken",
@@ -49,19 +70,14 @@ __all__ = [
 ]
 
 
-def scan_dataset(dataset: DatasetNode, storage: StorageConfig) -> pl.LazyFrame:
-    """The dataset as a LazyFrame, from wherever ``storage`` keeps it."""
-    return scan_uri(dataset_uri(dataset, storage), dataset.format, storage_options(storage))
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'glacier.io' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
 
 
-def as_lazy(result: object, task: str) -> pl.LazyFrame:
-    """A task's return value as a LazyFrame (a DataFrame is wrapped, not copied)."""
-    if isinstance(result, pl.LazyFrame):
-        return result
-    if isinstance(result, pl.DataFrame):
-        return result.lazy()
-    raise ExecutionError(
-        f"Task '{task}' returned {type(result).__name__}, not a Polars LazyFrame or DataFrame.",
-        task=task,
-        fix=f"make '{task}' return the frame it builds (e.g. `return df.filter(...)`).",
-    )
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -40,9 +40,9 @@ def attempt(
     cancelled, or ``AttemptTimedOut`` past its timeout."""
 
     def execute() -> TaskResult:
-        if task.dataframe_api == "pyspark":
-            from glacier.runner.spark import execute_spark_task
+        from glacier.runner.spark import execute_spark_task, runs_on_spark
 
+        if runs_on_spark(task, event):
             return execute_spark_task(event, func, options, cancel=cancel)
         return core.execute_task(event, func, options, cancel=cancel)
 

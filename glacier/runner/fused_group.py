@@ -44,6 +44,7 @@ from glacier.runner.fuse import Group
 from glacier.runner.result import TaskRun
 from glacier.runner.task import RunContext, TaskExecution
 from glacier.runtime import core
+from glacier.runtime.polars_engine import dataset_at
 from glacier.runtime.schema_check import check_input, check_output
 
 
@@ -164,7 +165,7 @@ class FusedGroup:
         if member.feeds:  # computed once for its sink and its readers (Polars may still drop it)
             frame = frame.cache()
         member.frame = frame
-        member.dataset = core.dataset_at(event.output, options)
+        member.dataset = dataset_at(event.output, options)
         member.pending = member.dataset.begin_write(event.partition_by)
         sink = member.pending.sink(frame, lazy=True)
         assert sink is not None

@@ -1,15 +1,16 @@
 """THE read -> call -> write path. The local runner and the cloud entry points (Lambda,
 Glue, EMR Serverless) run every task through ``execute_task``; there is no second path.
 
-An ``Engine`` is the seam between the path and the dataframe library: it turns each input
-dataset into the frame the task takes, checks what the task returns, and writes it through
-the output dataset. ``POLARS`` is the default; ``glacier.runner.spark.SparkEngine`` runs
-pyspark-typed tasks through this same path. Every read and write goes through the format's
-dataset class (``glacier.io.datasets``), so whole publishes and version resolution hold for
-every engine and entry point.
+An ``Engine`` is the seam between the path and the dataframe library: it reads each input
+into the frame the task takes (and checks it), checks what the task returns, and writes it
+to the output, published whole. ``glacier.runtime.polars_engine.POLARS`` is the default;
+``glacier.runtime.spark_engine`` runs pyspark-typed tasks and Polars tasks co-partitioned on
+Spark through this same path. Every read and write goes through the format's dataset class
+or its Spark counterpart (``glacier.io.datasets`` / ``glacier.io.datasets.spark_io``), so
+whole publishes and version resolution hold for every engine and entry point.
 
-Imports only polars, pydantic, botocore, the standard library, glacier.runtime (event,
-schema_check, catalog, partition), glacier.formats, glacier.errors and glacier.io.
+Imports no dataframe library itself (a pyspark task's job has no Polars): only pydantic,
+the standard library, glacier.runtime.event, glacier.errors and glacier.io's pure modules.
 """
 
 from __future__ import annotations
@@ -18,50 +19,53 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import polars as pl
-
 from glacier.errors import ExecutionError, GlacierError
-from glacier.io import CancelToken, Dataset, as_lazy, open_dataset
+from glacier.io.cancel import CancelToken
 from glacier.io.location import StorageOptions
-from glacier.runtime import partition
-from glacier.runtime.catalog import update_catalog
 from glacier.runtime.event import DatasetLocation, TaskEvent, TaskResult
-from glacier.runtime.schema_check import check_input, check_output, scan_dtypes, unreadable
 
 
 class Engine(Protocol):
     """How a task's frames are read, checked and written."""
 
     label: str  # how failures name the engine: "Task 'x' failed<label>: ..."
+    # Errors of the library that mean "the query or the write failed" (named, not raised as is).
+    write_errors: tuple[type[BaseException], ...]
+    # Whether a partitioned run (one partition of a directory dataset) is supported.
+    runs_partitions: bool
 
-    def read(self, dataset: Dataset) -> Any: ...
+    def read(
+        self,
+        event: TaskEvent,
+        param: str,
+        location: DatasetLocation,
+        options: StorageOptions | None,
+        added: dict[str, dict[str, str]] | None = None,
+    ) -> Any:
+        """The frame the task's parameter ``param`` gets, checked against its declaration
+        (columns an 'evolve' declaration lets through go into ``added``: URI -> column -> dtype)."""
+        ...
+
+    def call(self, func: Callable[..., Any], frames: dict[str, Any]) -> Any: ...
     def result(self, event: TaskEvent, value: Any) -> Any: ...
     def write(
-        self, dataset: Dataset, frame: Any, *, partition_by: list[str] | None, cancel: CancelToken | None
-    ) -> int | None: ...
-
-
-class PolarsEngine:
-    label = ""
-
-    def read(self, dataset: Dataset) -> pl.LazyFrame:
-        return dataset.load()
-
-    def result(self, event: TaskEvent, value: Any) -> pl.LazyFrame:
-        return as_lazy(value, task=event.task)
-
-    def write(
         self,
-        dataset: Dataset,
-        frame: pl.LazyFrame,
+        event: TaskEvent,
+        frame: Any,
+        options: StorageOptions | None,
         *,
-        partition_by: list[str] | None,
         cancel: CancelToken | None,
-    ) -> int | None:
-        return dataset.save(frame, partition_by=partition_by, cancel=cancel)
+        added: dict[str, dict[str, str]] | None = None,
+    ) -> tuple[int | None, int]:
+        """Check ``frame`` against the output's declaration (``added`` as for ``read``), write
+        it and publish it whole; returns (rows or None, bytes stored)."""
+        ...
 
 
-POLARS = PolarsEngine()
+def default_engine() -> Engine:
+    from glacier.runtime.polars_engine import POLARS
+
+    return POLARS
 
 
 def one_line(exc: BaseException) -> str:
@@ -69,41 +73,27 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: " + " ".join(str(exc).split())
 
 
-def dataset_at(location: DatasetLocation, options: StorageOptions | None) -> Dataset:
-    dtypes = scan_dtypes(location.format, location.schema_)
-    return open_dataset(location.uri, location.format, options, dtypes=dtypes)
-
-
 def read_inputs(
     event: TaskEvent,
     storage_options: StorageOptions | None,
-    engine: Engine = POLARS,
+    engine: Engine | None = None,
     added: dict[str, dict[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """One frame per task parameter (for Polars, scans only: nothing is read yet), each Polars
-    scan checked against its declared schema (footers only); columns an 'evolve' declaration
-    lets through go into ``added`` (dataset URI -> column -> dtype)."""
-    frames = {
-        param: engine.read(dataset_at(location, storage_options)) for param, location in event.inputs.items()
+    """One frame per task parameter (for Polars, scans only: nothing is read yet), each
+    checked against its declared schema; columns an 'evolve' declaration lets through go
+    into ``added`` (dataset URI -> column -> dtype)."""
+    engine = engine or default_engine()
+    return {
+        param: engine.read(event, param, loc, storage_options, added) for param, loc in event.inputs.items()
     }
-    for param, location in event.inputs.items():
-        if location.partition and isinstance(frames[param], pl.LazyFrame):
-            frames[param] = partition.with_keys(frames[param], location)
-    for param, location in event.inputs.items():
-        if isinstance(frames[param], pl.LazyFrame):
-            check = check_input(
-                event.task, param, location.uri, frames[param], location.schema_, location.format
-            )
-            if check.added and added is not None:
-                added[location.uri] = check.added_columns
-    return frames
 
 
 def call_task(
-    event: TaskEvent, func: Callable[..., Any], frames: dict[str, Any], engine: Engine = POLARS
+    event: TaskEvent, func: Callable[..., Any], frames: dict[str, Any], engine: Engine | None = None
 ) -> Any:
+    engine = engine or default_engine()
     try:
-        result = func(**frames)
+        result = engine.call(func, frames)
     except GlacierError:
         raise
     except Exception as exc:
@@ -121,39 +111,33 @@ def write_output(
     storage_options: StorageOptions | None,
     *,
     cancel: CancelToken | None = None,
-    engine: Engine = POLARS,
+    engine: Engine | None = None,
     added: dict[str, dict[str, str]] | None = None,
 ) -> tuple[int | None, int]:
-    """Write atomically (partitioned as the event says); returns (rows or None, bytes stored).
-    Columns beyond an 'evolve' output declaration go into ``added``."""
+    """Write atomically (partitioned as the event says), then bring the output's catalog
+    table (if deployed with one) to the new version; returns (rows or None, bytes stored)."""
+    engine = engine or default_engine()
     out = event.output
-    dataset = dataset_at(out, storage_options)
-    if isinstance(frame, pl.LazyFrame):
-        check = check_output(event.task, out.uri, frame, out.schema_)
-        if check.added and added is not None:
-            added[out.uri] = check.added_columns
-        frame = partition.without_keys(frame, out)
+    failures: tuple[type[BaseException], ...] = (*engine.write_errors, OSError)
     try:
-        rows = engine.write(dataset, frame, partition_by=event.partition_by, cancel=cancel)
+        written = engine.write(event, frame, storage_options, cancel=cancel, added=added)
     except ExecutionError as exc:
         if exc.task:
             raise
         raise ExecutionError(f"Task '{event.task}': {exc.problem}", task=event.task, fix=exc.fix) from exc
     except GlacierError:
         raise
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        inputs = {param: (loc.uri, loc.format, loc.schema_) for param, loc in event.inputs.items()}
-        bad_input = unreadable(event.task, inputs, exc)
-        if bad_input is not None:
-            raise bad_input from exc
+    except failures as exc:
         raise ExecutionError(
-            f"Task '{event.task}' failed while computing/writing '{out.uri}': {one_line(exc)}",
+            f"Task '{event.task}' failed while computing/writing '{out.uri}'{engine.label}: {one_line(exc)}",
             task=event.task,
             fix=f"fix the query '{event.code_ref}' returns, or check '{out.uri}' is writable.",
         ) from exc
-    update_catalog(event.task, out, event.partition_by or out.partition_by, storage_options)
-    stored = dataset.stat()
-    return rows, stored.bytes if stored else 0
+    if out.catalog is not None:
+        from glacier.runtime.catalog import update_catalog
+
+        update_catalog(event.task, out, event.partition_by or out.partition_by, storage_options)
+    return written
 
 
 def execute_task(
@@ -162,17 +146,21 @@ def execute_task(
     storage_options: StorageOptions | None,
     *,
     cancel: CancelToken | None = None,
-    engine: Engine = POLARS,
+    engine: Engine | None = None,
 ) -> TaskResult:
     """Read the inputs, call the task, write its result atomically to the output."""
     started = time.perf_counter()
-    if event.partition is not None and engine is not POLARS:
-        raise ExecutionError(
-            f"Task '{event.task}' runs on Spark, which does not run one partition yet.",
-            task=event.task,
-            fix="run partitioned tasks on provider.local() or provider.serverless() (Polars).",
-        )
-    event = partition.in_partition(event)
+    engine = engine or default_engine()
+    if event.partition is not None:
+        if not engine.runs_partitions:
+            raise ExecutionError(
+                f"Task '{event.task}' runs on Spark, which does not run one partition yet.",
+                task=event.task,
+                fix="run partitioned tasks on provider.local() or provider.serverless() (Polars).",
+            )
+        from glacier.runtime import partition
+
+        event = partition.in_partition(event)
     added: dict[str, dict[str, str]] = {}
     frames = read_inputs(event, storage_options, engine, added)
     frame = call_task(event, func, frames, engine)

@@ -54,7 +54,7 @@ def run_event(payload: Mapping[str, Any], storage: Mapping[str, str] | None = No
 
 def partition_event(request: Mapping[str, Any]) -> dict[str, Any]:
     """An arrival execution's first step: the partition of the object that arrived."""
-    from glacier.runtime.partition import PartitionOfKey
+    from glacier.runtime.partition_key import PartitionOfKey
 
     asked = PartitionOfKey.model_validate(dict(request))
     try:

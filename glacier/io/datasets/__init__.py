@@ -1,29 +1,53 @@
 """One dataset class per storage format (see ``base.Dataset`` for the API).
 
 ``dataset_class(fmt)`` is the class for a format (what IAM and the cost model ask about);
-``open_dataset(uri, fmt, options, dtypes=...)`` is the dataset stored at one location.
+``open_dataset(uri, fmt, options, dtypes=...)`` is the dataset stored at one location. The classes load
+on first use (PEP 562): the Spark path (``spark_io``, ``versions_*``, ``filestage``) runs
+without Polars.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-
-import polars as pl
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from glacier.formats import Format
-from glacier.io.datasets.base import HIDDEN_PREFIXES, Dataset, StoredDataset
-from glacier.io.datasets.directory import ParquetDirectoryDataset
-from glacier.io.datasets.files import CsvDataset, FileDataset, IpcDataset, NdjsonDataset, ParquetDataset
+from glacier.io.datasets.stored import HIDDEN_PREFIXES, StoredDataset
 from glacier.io.location import StorageOptions
 
-DATASETS: dict[Format, type[Dataset]] = {
-    cls.format: cls
-    for cls in (ParquetDataset, CsvDataset, NdjsonDataset, IpcDataset, ParquetDirectoryDataset)
+if TYPE_CHECKING:
+    import polars as pl
+
+    from glacier.io.datasets.base import Dataset
+    from glacier.io.datasets.directory import ParquetDirectoryDataset
+    from glacier.io.datasets.files import CsvDataset, FileDataset, IpcDataset, NdjsonDataset, ParquetDataset
+
+_HOMES = {
+    "Dataset": "glacier.io.datasets.base",
+    "ParquetDirectoryDataset": "glacier.io.datasets.directory",
+    "CsvDataset": "glacier.io.datasets.files",
+    "FileDataset": "glacier.io.datasets.files",
+    "IpcDataset": "glacier.io.datasets.files",
+    "NdjsonDataset": "glacier.io.datasets.files",
+    "ParquetDataset": "glacier.io.datasets.files",
 }
 
 
+@cache
+def _datasets() -> dict[Format, type[Dataset]]:
+    from glacier.io.datasets.directory import ParquetDirectoryDataset
+    from glacier.io.datasets.files import CsvDataset, IpcDataset, NdjsonDataset, ParquetDataset
+
+    return {
+        cls.format: cls
+        for cls in (ParquetDataset, CsvDataset, NdjsonDataset, IpcDataset, ParquetDirectoryDataset)
+    }
+
+
 def dataset_class(fmt: Format) -> type[Dataset]:
-    return DATASETS[fmt]
+    return _datasets()[fmt]
 
 
 def open_dataset(
@@ -34,7 +58,18 @@ def open_dataset(
     dtypes: Mapping[str, pl.DataType] | None = None,
 ) -> Dataset:
     """``dtypes``: the declared columns, which a CSV or NDJSON scan reads as declared."""
-    return DATASETS[fmt](uri, options, dtypes=dtypes)
+    return _datasets()[fmt](uri, options, dtypes=dtypes)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DATASETS":
+        return _datasets()
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'glacier.io.datasets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [

@@ -14,10 +14,8 @@ A write is a ``PendingWrite``: staged (sink into it, or let another engine write
 
 from __future__ import annotations
 
-import secrets
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
@@ -27,21 +25,11 @@ import polars as pl
 from glacier.errors import ExecutionError
 from glacier.formats import Format
 from glacier.io.cancel import CancelToken
+from glacier.io.datasets.stored import HIDDEN_PREFIXES, StoredDataset
 from glacier.io.location import StorageOptions, is_s3
 from glacier.io.staging import STAGING_MARK
 
-# Files a directory dataset ignores: our staging and version entries, Spark/Hadoop markers.
-HIDDEN_PREFIXES = (".", "_")
-
-
-@dataclass(frozen=True)
-class StoredDataset:
-    """What is stored at a location: total bytes and a fingerprint that changes whenever
-    any of its files changes (local: size + mtime; S3: size + ETag)."""
-
-    bytes: int
-    fingerprint: str
-    files: int
+__all__ = ["HIDDEN_PREFIXES", "Dataset", "PendingWrite", "StoredDataset"]
 
 
 class Dataset(ABC):
@@ -50,7 +38,7 @@ class Dataset(ABC):
     format: ClassVar[Format]
     is_directory: ClassVar[bool] = False  # a prefix of objects (True) or one object
     counts_rows: ClassVar[bool] = False  # rows come from file metadata, without a data scan
-    spark_format: ClassVar[str | None] = None  # Spark's reader/writer name; None: via Polars
+    spark_format: ClassVar[str | None] = None  # Spark's reader/writer name (spark_io); None: via Polars
     # S3 requests beyond the data itself (the cost model): a read's (GETs, LISTs) and a
     # write's (GETs, PUT-rate requests: PUT, COPY, LIST). A file's publish copy and staging
     # LIST are left out of the estimate, which counts one PUT per written object.
@@ -106,16 +94,14 @@ class Dataset(ABC):
         fields = ", ".join(f"{k}={v!r}" for k, v in self.describe().items())
         return f"{type(self).__name__}({fields})"
 
-    # -- Spark ------------------------------------------------------------------------------
+    # -- Spark (``spark_io``: the one Spark read and write path, Polars-free) ----------------
     def spark_load(self, spark: Any, scratch: Path, *, s3_connector: bool = False) -> Any:
         """A Spark DataFrame over the published data. Spark reads the format itself where it
         can reach the data (local files; S3 only with a connector, as on Glue); otherwise
         Polars copies it to a local parquet file in ``scratch`` first."""
-        if self.spark_format is None or (is_s3(self.uri) and not s3_connector):
-            local = scratch / f"in-{secrets.token_hex(4)}.parquet"
-            self.load().sink_parquet(local)
-            return spark.read.parquet(str(local))
-        return self._spark_load(spark)
+        from glacier.io.datasets.spark_io import spark_read
+
+        return spark_read(spark, self.uri, self.format, self.options, scratch, s3_connector=s3_connector)
 
     def spark_save(
         self,
@@ -124,18 +110,22 @@ class Dataset(ABC):
         *,
         partition_by: list[str] | None = None,
         cancel: CancelToken | None = None,
+        s3_connector: bool = False,
     ) -> int | None:
-        """Write Spark DataFrame ``df`` here, published whole as ``save`` does. Spark writes
-        the format itself into the staged write for local targets; S3 targets (and formats
-        Spark lacks) go through a local parquet copy that Polars streams into place."""
-        if self.spark_format is None or is_s3(self.uri):
-            out = scratch / f"out-{secrets.token_hex(4)}"
-            df.write.mode("overwrite").parquet(str(out))
-            frame = pl.scan_parquet(str(out), hidden_file_prefix=HIDDEN_PREFIXES)
-            return self.save(frame, partition_by=partition_by, cancel=cancel)
-        with self.begin_write(partition_by) as pending:
-            self._spark_write(df, pending, scratch)
-            return pending.publish(cancel)
+        """Write Spark DataFrame ``df`` here, published whole as ``save`` does."""
+        from glacier.io.datasets.spark_io import spark_write
+
+        rows, _ = spark_write(
+            df,
+            self.uri,
+            self.format,
+            self.options,
+            scratch,
+            partition_by=partition_by,
+            cancel=cancel,
+            s3_connector=s3_connector,
+        )
+        return rows
 
     # -- what IAM and the cost model need (no I/O) ------------------------------------------
     @classmethod
@@ -177,13 +167,6 @@ class Dataset(ABC):
 
     @abstractmethod
     def _stat(self) -> StoredDataset | None: ...
-
-    @abstractmethod
-    def _spark_load(self, spark: Any) -> Any: ...
-
-    @abstractmethod
-    def _spark_write(self, df: Any, pending: PendingWrite, scratch: Path) -> None:
-        """Have Spark write ``df`` into ``pending`` (a local target)."""
 
 
 class PendingWrite(ABC):

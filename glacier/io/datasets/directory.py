@@ -17,14 +17,10 @@ import polars as pl
 
 from glacier.formats import Format
 from glacier.io.datasets.base import HIDDEN_PREFIXES, Dataset, PendingWrite, StoredDataset
-from glacier.io.datasets.versions_local import (
-    LocalVersions,
-    LocalVersionStage,
-    data_files,
-    has_partition_versions,
-)
+from glacier.io.datasets.current import directory_versions, read_source
+from glacier.io.datasets.versions_local import LocalVersions, LocalVersionStage, data_files
 from glacier.io.datasets.versions_s3 import S3Versions, S3VersionStage
-from glacier.io.location import StorageOptions, is_s3
+from glacier.io.location import StorageOptions
 
 _FILE_BYTES = 256 * 1024 * 1024  # unkeyed directory datasets: split files at about this size
 _SCHEMA_FILE = "00000000.parquet"  # the one file of a zero-row result
@@ -46,23 +42,11 @@ class ParquetDirectoryDataset(Dataset):
         dtypes: Mapping[str, pl.DataType] | None = None,
     ) -> None:
         super().__init__(uri if uri.endswith("/") else uri + "/", options, dtypes=dtypes)
-        self.versions: LocalVersions | S3Versions = (
-            S3Versions(self.uri, options) if is_s3(self.uri) else LocalVersions(self.uri)
-        )
+        self.versions: LocalVersions | S3Versions = directory_versions(self.uri, options)
 
     def read_source(self) -> str | list[str]:
-        """What a reader scans now: the current version's directory (or the path itself, or
-        the files of an S3 prefix written without a manifest)."""
-        if isinstance(self.versions, S3Versions):
-            return self.versions.read_source()
-        current = self.versions.current()
-        if current is None:
-            return self.uri
-        if current == self.versions.path and has_partition_versions(current):
-            # A partitioned dataset: each partition is a versioned sub-dataset (a symlink),
-            # and Polars skips hidden files but not hidden folders, so list its current files.
-            return [str(f) for f in data_files(current)] or self.uri
-        return str(current) + "/"
+        """What a reader scans now (``current.read_source``)."""
+        return read_source(self.uri, self.versions)
 
     # -- Polars -----------------------------------------------------------------------------
     def _scan_kwargs(self) -> dict[str, Any]:
@@ -98,22 +82,6 @@ class ParquetDirectoryDataset(Dataset):
 
     def _describe(self) -> dict[str, Any]:
         return {"layout": "manifest" if isinstance(self.versions, S3Versions) else "symlink"}
-
-    # -- Spark ------------------------------------------------------------------------------
-    def _spark_load(self, spark: Any) -> Any:
-        source = self.read_source()
-        paths = [source] if isinstance(source, str) else source
-        base = paths[0] if isinstance(source, str) else self.uri
-        return spark.read.option("basePath", base).parquet(*paths)
-
-    def _spark_write(self, df: Any, pending: PendingWrite, scratch: Path) -> None:
-        assert isinstance(pending, DirectoryWrite)
-        writer = df.write.mode("overwrite")
-        if pending.partition_by:
-            writer = writer.partitionBy(*pending.partition_by)
-        writer.parquet(pending.target)
-        if not pending.stage.has_data():  # an empty result: keep its schema in one file
-            df.limit(0).coalesce(1).write.mode("append").parquet(pending.target)
 
 
 def _pinned_partitions(uri: str, whole: pl.LazyFrame) -> pl.LazyFrame:

@@ -9,8 +9,6 @@ and the previous object stays.
 
 from __future__ import annotations
 
-import secrets
-import shutil
 from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -69,27 +67,6 @@ class FileDataset(Dataset):
             return None
         st = path.stat()
         return StoredDataset(st.st_size, f"{st.st_size}:{st.st_mtime_ns}", 1)
-
-    # -- Spark ------------------------------------------------------------------------------
-    def _spark_load(self, spark: Any) -> Any:
-        return self._spark_reader(spark.read)(self.uri)
-
-    def _spark_reader(self, reader: Any) -> Callable[[str], Any]:
-        return getattr(reader, str(self.spark_format))
-
-    def _spark_writer(self, writer: Any) -> Callable[[str], None]:
-        return getattr(writer, str(self.spark_format))
-
-    def _spark_write(self, df: Any, pending: PendingWrite, scratch: Path) -> None:
-        """Spark writes one part file (``coalesce(1)``), which becomes the staged file."""
-        out = scratch / f"out-{secrets.token_hex(4)}"
-        self._spark_writer(df.coalesce(1).write.mode("overwrite"))(str(out))
-        parts = sorted(p for p in out.iterdir() if p.name.startswith("part-"))
-        if parts:
-            shutil.move(parts[0], pending.target)  # scratch may be another filesystem
-        else:  # Spark wrote no file for an empty result
-            Path(pending.target).touch()
-        pending.schema = lambda: pl.Schema(dict.fromkeys(df.columns, pl.String()))
 
 
 class FileWrite(PendingWrite):

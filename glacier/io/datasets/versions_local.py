@@ -25,8 +25,8 @@ import shutil
 import time
 from pathlib import Path
 
-from glacier.io.datasets.base import HIDDEN_PREFIXES, StoredDataset
 from glacier.io.datasets.filestage import remove_abandoned_local
+from glacier.io.datasets.stored import HIDDEN_PREFIXES, StoredDataset
 from glacier.io.staging import RETAIN_SUPERSEDED_SECONDS, Writer, staging_name, versions_folder
 
 

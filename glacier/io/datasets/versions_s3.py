@@ -26,8 +26,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from glacier.errors import ExecutionError
-from glacier.io.datasets.base import HIDDEN_PREFIXES, StoredDataset
 from glacier.io.datasets.objects import get_bytes, put_bytes
+from glacier.io.datasets.stored import HIDDEN_PREFIXES, StoredDataset
 from glacier.io.location import StorageOptions, split_s3
 from glacier.io.s3 import S3Client
 from glacier.io.staging import (

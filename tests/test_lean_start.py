@@ -138,6 +138,7 @@ def test_a_task_event_reads_and_writes_the_document_the_state_machine_sends() ->
         "rows": None,
         "bytes": 10,
         "seconds": 0.5,
+        "schema_added": {},
     }
 
 

@@ -23,6 +23,7 @@ from glacier.dag.model import PipelineDAG
 from glacier.deploy import naming
 from glacier.deploy.asl import Target, _storage_partition, build_definition
 from glacier.errors import DeploymentError
+from glacier.runtime.event import CatalogTarget
 
 MAP_STATE = "Partitions"
 ITEMS_KEY_PREFIX = "backfills/"  # the S3 item lists, in the program's artifacts bucket
@@ -48,6 +49,7 @@ def build_backfill_definition(
     tolerated_failure_percent: float | None = None,
     items_from_s3: bool = False,
     partition: str | None = None,
+    catalog: Mapping[str, CatalogTarget] | None = None,
 ) -> dict[str, Any]:
     """The backfill state machine of ``dag`` (``partition``: the AWS partition). Its items are
     inline (``{"partitions": [...]}``) or read from a JSON list in S3 (``items_from_s3``, what
@@ -68,7 +70,8 @@ def build_backfill_definition(
             "(glacier:backfillMaxConcurrency, glacier:backfillToleratedFailures, "
             "glacier:backfillToleratedFailurePercent).",
         )
-    pipeline = build_definition(dag, targets, partition=partition)
+    # ``catalog``: as for the pipeline's own machine, so backfilled partitions reach the tables.
+    pipeline = build_definition(dag, targets, partition=partition, catalog=catalog)
     aws = partition or _storage_partition(dag)
 
     def map_state(from_s3: bool) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from glacier.config import AwsConfig
 from glacier.dag.model import DatasetNode, PipelineDAG, TaskNode
 from glacier.deploy import naming
 from glacier.io.datasets import dataset_class
+from glacier.io.datasets.spark_io import staging_prefix_pattern as spark_staging_pattern
 from glacier.io.staging import STAGING_MARK as _STAGING_MARK
 from glacier.runtime.event import CatalogTarget, partition_columns
 
@@ -185,11 +186,15 @@ def task_policy(
         _statement("WriteOutput", write_actions, [arns.object(output.bucket, _key_pattern(output))])
     )
     staging = _staging_pattern(output)
+    staged = [staging]
+    if task.executor.kind == "spark" and not output.is_directory:
+        # Spark writes a file dataset as part files in its staging folder (spark_io).
+        staged.append(spark_staging_pattern(output.path))
     statements.append(
         _statement(
             "StageOutput",
             ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject", "s3:DeleteObject"],
-            [arns.object(output.bucket, staging)],
+            [arns.object(output.bucket, pattern) for pattern in staged],
         )
     )
     statements.append(
@@ -198,7 +203,7 @@ def task_policy(
             ["s3:ListBucket"],
             [arns.bucket(output.bucket)],
             Condition={
-                "StringLike": {"s3:prefix": sorted({*_list_prefixes([output])[output.bucket], staging})}
+                "StringLike": {"s3:prefix": sorted({*_list_prefixes([output])[output.bucket], *staged})}
             },
         )
     )

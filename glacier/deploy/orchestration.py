@@ -138,6 +138,7 @@ class OrchestrationLayer(ComputeLayer):
                     tolerated_failure_percent=options.backfill_tolerated_failure_percent,
                     items_from_s3=True,
                     partition=self.partition,
+                    catalog=self.catalog_targets,
                 )
             )
         )

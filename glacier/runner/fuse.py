@@ -14,7 +14,8 @@ member reads its upstream member's plan instead of the file just written.
 A task is fused when it is Polars-typed (pyspark tasks run on Spark), has no ``timeout``
 (a timeout belongs to one task's attempt: such a task runs alone, under it), and the run is
 not a ``--partition`` run and the task has no ``partition_by`` (partitioned writes keep their
-own path). Cache hits are never computed: they are found when the group starts (see
+own path), and none of its datasets is declared ``schema_mode="evolve"`` (its added columns
+are recorded per task). Cache hits are never computed: they are found when the group starts (see
 ``fused_group``). The rest is in docs/fusion.md.
 """
 
@@ -39,6 +40,11 @@ FRAME_FORMATS = frozenset({Format.PARQUET, Format.IPC})
 def fusable(context: RunContext, task: TaskNode) -> bool:
     """Whether ``task`` may run inside a fused group (see the module docstring)."""
     if task.dataframe_api != "polars" or task.timeout is not None or context.partition is not None:
+        return False
+    # A schema_mode="evolve" dataset: the task runs alone, so the columns it meets beyond the
+    # declaration are recorded for it (history) as on every unfused run.
+    datasets = [context.dag.dataset(d) for d in (*task.inputs.values(), task.output)]
+    if any(d.declared_schema is not None and d.declared_schema.mode == "evolve" for d in datasets):
         return False
     try:
         return partition_columns(task) is None

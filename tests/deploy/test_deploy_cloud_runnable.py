@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -50,7 +51,7 @@ def test_a_pyspark_task_on_lambda_is_refused_at_plan_time(tmp_path: Path) -> Non
     assert "declare 'dedupe' on a Spark executor (provider.spark())" in str(info.value)
 
 
-def test_the_spark_entry_script_names_the_task_when_its_python_lacks_polars() -> None:
+def test_the_spark_entry_script_names_the_task_when_its_python_lacks_polars(tmp_path: Path) -> None:
     blocker = textwrap.dedent(
         """
         import importlib.abc, runpy, sys
@@ -64,11 +65,24 @@ def test_the_spark_entry_script_names_the_task_when_its_python_lacks_polars() ->
         runpy.run_path(script, run_name="__main__")
         """
     )
-    script = str(ROOT / "glacier" / "runtime" / "glue_entry.py")
-    event = json.dumps({"pipeline": "p", "task": "aggregate", "code_ref": "m:f", "inputs": {}, "output": {}})
+    # A Polars task's module imports polars: on a job whose package has none (the pyspark
+    # package), the entry names the task and what is missing, with no traceback.
+    module = "import polars as pl\n\ndef f(df: pl.LazyFrame) -> pl.LazyFrame:\n    return df\n"
+    (tmp_path / "polars_tasks.py").write_text(module)
+    script = str(ROOT / "glacier" / "runtime" / "spark_entry.py")
+    out = {"uri": str(tmp_path / "out.parquet"), "format": "parquet"}
+    event = json.dumps(
+        {"pipeline": "p", "task": "aggregate", "code_ref": "polars_tasks:f", "inputs": {}, "output": out}
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
     done = subprocess.run(
-        [sys.executable, "-c", blocker, script, event], capture_output=True, text=True, cwd=ROOT, timeout=60
+        [sys.executable, "-c", blocker, script, event],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=env,
     )
     assert done.returncode == 1
-    assert "task 'aggregate' cannot run on this job's Python" in done.stderr
+    assert "Task 'aggregate' of pipeline 'p' failed" in done.stderr and "polars" in done.stderr
     assert "Traceback" not in done.stderr

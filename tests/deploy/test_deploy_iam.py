@@ -138,6 +138,7 @@ def test_listing_is_limited_to_the_task_prefixes() -> None:
     prefixes = sorted(p for s in lists for p in s["Condition"]["StringLike"]["s3:prefix"])
     assert prefixes == [
         ".glacier-tmp-*-joined.parquet",
+        ".glacier-tmp-staging-joined.parquet/*",  # a Spark task stages its part files here
         "customers.parquet",
         "joined.parquet",
         "sales.parquet",

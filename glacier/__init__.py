@@ -6,8 +6,9 @@ The public names load on first use (PEP 562), so the cloud entry points, which i
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from glacier.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from glacier.dsl import Bucket, Pipeline, Provider, Task, load_pipelines
@@ -26,13 +27,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'glacier' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _HOMES)
 
 
 def __dir__() -> list[str]:

@@ -7,8 +7,9 @@ imported only when a pipeline is compiled (a Lambda cold start never compiles on
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from glacier.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from glacier.dag.build import build_dag
@@ -45,13 +46,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'glacier.dag' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _HOMES)
 
 
 def __dir__() -> list[str]:

@@ -6,14 +6,14 @@ compiled, and the names that need it (``load_pipelines``, ``CompiledPipeline``,
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from glacier.dsl.bucket import Bucket, PendingTransform
 from glacier.dsl.lineage import MultiSourceTransformStep, TransformStep
 from glacier.dsl.pipeline import PendingStep, Pipeline
 from glacier.dsl.provider import ExecutionResource, Provider
 from glacier.dsl.task import Task
+from glacier.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from glacier.dag.contract import CompiledPipeline, PipelineModule
@@ -41,10 +41,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'glacier.dsl' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _HOMES)

@@ -9,8 +9,9 @@ publishing modules (``glacier.io.datasets.spark_io``) without Polars, which it d
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from glacier.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from glacier.io.cancel import CancelToken, WriteCancelled
@@ -70,13 +71,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'glacier.io' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(globals(), _HOMES)
 
 
 def __dir__() -> list[str]:

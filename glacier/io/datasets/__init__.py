@@ -8,7 +8,6 @@ without Polars.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from glacier.formats import Format
 from glacier.io.datasets.stored import HIDDEN_PREFIXES, StoredDataset
 from glacier.io.location import StorageOptions
+from glacier.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     import polars as pl
@@ -61,15 +61,11 @@ def open_dataset(
     return _datasets()[fmt](uri, options, dtypes=dtypes)
 
 
+_named = lazy_attributes(globals(), _HOMES)
+
+
 def __getattr__(name: str) -> Any:
-    if name == "DATASETS":
-        return _datasets()
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'glacier.io.datasets' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+    return _datasets() if name == "DATASETS" else _named(name)
 
 
 __all__ = [

@@ -26,7 +26,6 @@ Imports only the standard library, botocore and glacier's runtime-safe modules.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -35,7 +34,7 @@ from urllib.parse import unquote
 from glacier.dag.partitions import partition_path
 from glacier.errors import ExecutionError
 from glacier.formats import Format
-from glacier.io.datasets.objects import put_bytes
+from glacier.io.datasets.objects import botocore_client, put_bytes
 from glacier.io.datasets.versions_s3 import S3Versions
 from glacier.io.location import StorageOptions, is_s3, split_s3
 from glacier.io.s3 import S3Client
@@ -191,27 +190,6 @@ def _add_partitions(
             )
 
 
-_clients: dict[tuple[tuple[str, str], ...], Any] = {}
-_lock = threading.Lock()
-
-
 def glue_client(options: StorageOptions | None) -> Any:
     """botocore's Glue client with the credentials, region and endpoint the S3 options name."""
-    key = tuple(sorted((options or {}).items()))
-    with _lock:
-        if key not in _clients:
-            import botocore.session
-            from botocore.config import Config
-
-            opts = dict(key)
-            session = botocore.session.Session(profile=opts.get("aws_profile"))
-            _clients[key] = session.create_client(
-                "glue",
-                region_name=opts.get("aws_region", "us-east-1"),
-                endpoint_url=opts.get("aws_endpoint_url"),
-                aws_access_key_id=opts.get("aws_access_key_id"),
-                aws_secret_access_key=opts.get("aws_secret_access_key"),
-                aws_session_token=opts.get("aws_session_token"),
-                config=Config(retries={"mode": "standard"}),
-            )
-        return _clients[key]
+    return botocore_client("glue", options)

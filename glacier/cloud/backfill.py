@@ -14,7 +14,14 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from glacier.cloud.runner import CloudRunResult, Echo, _call, _execution_name, _wait, find_state_machine
+from glacier.cloud.runner import (
+    CloudRunResult,
+    Echo,
+    _call,
+    _execution_name,
+    find_state_machine,
+    start_and_follow,
+)
 from glacier.config import AwsConfig
 from glacier.dag.contract import CompiledPipeline
 from glacier.deploy.backfill import ITEMS_BUCKET_TAG, backfill_state_machine_name, items_key
@@ -56,18 +63,18 @@ def start_backfill(
     key = items_key(dag.name, name)
     body = json.dumps(partitions).encode()
     _call(dag.name, lambda: s3.put_object(Bucket=bucket, Key=key, Body=body), f"write s3://{bucket}/{key}")
-    execution_input = json.dumps({"items": {"bucket": bucket, "key": key}})
-    started = _call(
+    return start_and_follow(
+        sfn,
         dag.name,
-        lambda: sfn.start_execution(stateMachineArn=arn, name=name, input=execution_input),
-        f"start state machine {arn}",
+        arn,
+        json.dumps({"items": {"bucket": bucket, "key": key}}),
+        name=name,
+        started=f"Started backfill of {dag.name} over {len(partitions)} partition(s)",
+        wait=wait,
+        poll_seconds=poll_seconds,
+        timeout=timeout,
+        echo=echo,
     )
-    execution_arn: str = started["executionArn"]
-    say = echo or (lambda _text: None)
-    say(f"Started backfill of {dag.name} over {len(partitions)} partition(s): {execution_arn}")
-    if not wait:
-        return execution_arn
-    return _wait(sfn, dag.name, execution_arn, poll_seconds=poll_seconds, timeout=timeout, say=say)
 
 
 def _clients(

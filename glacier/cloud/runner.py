@@ -78,18 +78,48 @@ def run_cloud(
     execution_input = json.dumps({"partition": checked} if checked else {})
     sfn = client or _client(dag, region=region, profile=profile, endpoint_url=endpoint_url)
     arn = state_machine_arn or find_state_machine(sfn, dag.name)
-    name = execution_name or _execution_name()
-    started = _call(
+    return start_and_follow(
+        sfn,
         dag.name,
-        lambda: sfn.start_execution(stateMachineArn=arn, name=name, input=execution_input),
+        arn,
+        execution_input,
+        name=execution_name,
+        started=f"Started {dag.name}",
+        wait=wait,
+        poll_seconds=poll_seconds,
+        timeout=timeout,
+        echo=echo,
+    )
+
+
+def start_and_follow(
+    sfn: Any,
+    pipeline: str,
+    arn: str,
+    execution_input: str,
+    *,
+    name: str | None,
+    started: str,
+    wait: bool,
+    poll_seconds: float,
+    timeout: float | None,
+    echo: Echo | None,
+) -> CloudRunResult | str:
+    """Start one execution of state machine ``arn`` (a pipeline's or its backfill's) and say
+    ``started: <execution ARN>``; ``wait=False`` returns the ARN, otherwise its result (a
+    failed execution raises ``ExecutionError`` naming the failing state)."""
+    execution = name or _execution_name()
+    response = _call(
+        pipeline,
+        lambda: sfn.start_execution(stateMachineArn=arn, name=execution, input=execution_input),
         f"start state machine {arn}",
     )
-    execution_arn: str = started["executionArn"]
+    execution_arn: str = response["executionArn"]
     say = echo or (lambda _text: None)
-    say(f"Started {dag.name}: {execution_arn}")
+    say(f"{started}: {execution_arn}")
     if not wait:
         return execution_arn
-    return _wait(sfn, dag.name, execution_arn, poll_seconds=poll_seconds, timeout=timeout, say=say)
+    return _wait(sfn, pipeline, execution_arn, poll_seconds=poll_seconds, timeout=timeout, say=say)
 
 
 def find_state_machine(sfn: Any, pipeline: str, name: str | None = None) -> str:

@@ -243,17 +243,18 @@ def test_record_tasks_is_one_transaction(tmp_path: Path) -> None:
         assert "good" not in {t.task for t in history.task_rows(run_id)}
 
 
-def test_single_record_task_is_cheap(tmp_path: Path) -> None:
+def test_the_writer_commits_without_an_fsync_per_record(tmp_path: Path) -> None:
+    # What keeps a record cheap (tens of microseconds) is the journal, not the machine's load:
+    # WAL + synchronous=NORMAL syncs at checkpoints, not on every commit. Checked on the
+    # connection the history writes with (synchronous is per connection), not by a timing.
     with History(tmp_path / "state") as history:
         run_id = history.start_run("etl", "local")
-        records = [_record(f"t{i}") for i in range(1000)]
-        started = time.perf_counter()
-        for record in records:
-            history.record_task(run_id, "etl", record)
-        per_task = (time.perf_counter() - started) / len(records)
-    # A commit in WAL + synchronous=NORMAL costs no fsync: tens of microseconds; the bound
-    # leaves room for a loaded machine but fails on an fsync per commit.
-    assert per_task < 0.002, f"{per_task * 1000:.2f} ms per record_task"
+        history.record_task(run_id, "etl", _record("t0"))
+        writer = history._conn
+        assert writer is not None
+        assert writer.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert writer.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL, not FULL (2)
+        assert [t.task for t in history.task_rows(run_id)] == ["t0"]
 
 
 _START_AND_SLEEP = """

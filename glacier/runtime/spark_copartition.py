@@ -30,10 +30,11 @@ from pyspark.accumulators import AccumulatorParam
 
 from glacier.errors import ExecutionError, GlacierError
 from glacier.formats import Format
-from glacier.io import CancelToken, as_lazy, open_dataset
+from glacier.io import CancelToken, as_lazy
 from glacier.io.datasets.spark_io import spark_read, spark_write
 from glacier.io.location import StorageOptions
 from glacier.runtime.event import DatasetLocation, TaskEvent
+from glacier.runtime.polars_engine import dataset_at
 from glacier.runtime.schema_check import check_input, check_output
 from glacier.runtime.spark_engine import spark_errors
 from glacier.runtime.spark_types import arrow_schema_for, spark_schema
@@ -149,11 +150,18 @@ class CoPartitionEngine:
         return len(self.seen.value)
 
     def read(
-        self, event: TaskEvent, param: str, location: DatasetLocation, options: StorageOptions | None
+        self,
+        event: TaskEvent,
+        param: str,
+        location: DatasetLocation,
+        options: StorageOptions | None,
+        added: dict[str, dict[str, str]] | None = None,
     ) -> CoInput:
         self.event = event
-        scan = open_dataset(location.uri, location.format, options).load()
-        check_input(event.task, param, location.uri, scan, location.schema_)
+        scan = dataset_at(location, options).load()  # declared text columns read as declared
+        check = check_input(event.task, param, location.uri, scan, location.schema_, location.format)
+        if check.added and added is not None:
+            added[location.uri] = check.added_columns
         schema = scan.collect_schema()
         missing = [key for key in self.keys if key not in schema]
         if missing:
@@ -205,11 +213,19 @@ class CoPartitionEngine:
         return value
 
     def write(
-        self, event: TaskEvent, frame: Any, options: StorageOptions | None, *, cancel: CancelToken | None
+        self,
+        event: TaskEvent,
+        frame: Any,
+        options: StorageOptions | None,
+        *,
+        cancel: CancelToken | None,
+        added: dict[str, dict[str, str]] | None = None,
     ) -> tuple[int | None, int]:
         planned: _Planned = frame
         out = event.output
-        check_output(event.task, out.uri, pl.LazyFrame(schema=planned.schema), out.schema_)
+        check = check_output(event.task, out.uri, pl.LazyFrame(schema=planned.schema), out.schema_)
+        if check.added and added is not None:
+            added[out.uri] = check.added_columns
         df = planned.df
         try:
             if out.format is not Format.PARQUET_DIR:

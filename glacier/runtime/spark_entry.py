@@ -106,14 +106,16 @@ def run_on_spark(
     connector = under_spark_submit()  # a cluster reaches S3 itself (EMRFS); local Spark does not
     with tempfile.TemporaryDirectory(prefix="glacier-spark-") as temp:
         if mode == "pyspark":
-            engine: Any = SparkEngine(session, Path(temp), s3_connector=connector)
+            # Typed as the core's Engine protocol, so mypy checks each engine against it.
+            engine: core.Engine = SparkEngine(session, Path(temp), s3_connector=connector)
             return SparkRun(core.execute_task(event, func, options, cancel=cancel, engine=engine), mode)
         from glacier.runtime.spark_copartition import CoPartitionEngine
 
         keys = list(event.partition_by or [])
-        engine = CoPartitionEngine(session, Path(temp), keys, s3_connector=connector)
-        result = core.execute_task(event, func, options, cancel=cancel, engine=engine)
-        run = SparkRun(result, mode, engine.copartitions, engine.partitions_used)
+        copartitioned = CoPartitionEngine(session, Path(temp), keys, s3_connector=connector)
+        checked: core.Engine = copartitioned
+        result = core.execute_task(event, func, options, cancel=cancel, engine=checked)
+        run = SparkRun(result, mode, copartitioned.copartitions, copartitioned.partitions_used)
     print(
         f"glacier: task '{event.task}' ran on Spark in {run.partitions_used} of {run.copartitions} "
         f"co-partitions by {keys}",

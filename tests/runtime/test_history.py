@@ -387,3 +387,27 @@ def test_reads_with_no_history_create_nothing(tmp_path: Path) -> None:
     with History(folder) as history:
         assert history.runs() == [] and history.task_history("p", "t") == []
     assert (folder / "history.sqlite").stat().st_size == 0
+
+
+def test_a_run_waits_for_the_history_another_opener_holds_while_it_is_new(tmp_path: Path) -> None:
+    # A new history file is in SQLite's default journal mode until its first writer switches
+    # it to WAL. Switching while another connection holds a write lock answered "locked" at
+    # once, without SQLite's busy wait (seen with concurrent backfill partitions): the
+    # switch now waits as every other history write does.
+    import threading
+
+    path = tmp_path / "state" / "history.sqlite"
+    path.parent.mkdir()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE opening (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO opening VALUES (1)")
+    release = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        with History(tmp_path / "state") as history:
+            run_id = history.start_run("etl", "local")
+            assert history.run(run_id) is not None
+    finally:
+        release.join()
+        holder.close()

@@ -98,12 +98,15 @@ def dataframe_api(func: Callable[..., Any]) -> Literal["polars", "pyspark"]:
         annotations = typing.get_type_hints(func)
     except Exception:  # unresolvable string annotations: judge them by their text
         annotations = dict(getattr(func, "__annotations__", {}))
-    spark_names = _pyspark_imports(getattr(func, "__module__", "") or "")
+    module = getattr(func, "__module__", "") or ""
     for annotation in annotations.values():
         text = _annotation_text(annotation)
-        # A string annotation names what the module imported, perhaps only for type checkers
-        # (`if TYPE_CHECKING: from pyspark.sql import DataFrame`).
-        if "pyspark" in text or (isinstance(annotation, str) and _head(text) in spark_names):
+        if "pyspark" in text:
+            return "pyspark"
+        # A string left unresolved names what the module imported, perhaps only for type
+        # checkers (`if TYPE_CHECKING: from pyspark.sql import DataFrame`); the module's
+        # source is parsed only then (most annotations resolve, and parsing costs ms).
+        if isinstance(annotation, str) and _head(text) in _pyspark_imports(module):
             return "pyspark"
     return "polars"
 

@@ -36,13 +36,13 @@ from glacier.config import SparkConfig
 from glacier.dag.model import TaskNode
 from glacier.deploy import wheelhouse
 from glacier.deploy.packaging import (
-    cache_dir,
     files_digest,
     pinned_requirements,
     runtime_files,
     tree_entries,
     write_zip,
 )
+from glacier.io.user_cache import cache_dir
 from glacier.errors import DeploymentError
 
 Engine = Literal["glue", "emr-serverless"]

@@ -27,6 +27,7 @@ from typing import Any, Literal
 from glacier.code import function_source
 from glacier.dag.model import PipelineDAG, TaskNode
 from glacier.errors import DeploymentError
+from glacier.io.user_cache import cache_dir
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB: function code plus all its layers, unzipped
@@ -47,12 +48,6 @@ _SKIP_DIRS = {
 _SKIP_FILES = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
 # glacier's own modules that never run inside Lambda/Glue (they need pulumi, typer, boto3).
 _RUNTIME_EXCLUDE = {"deploy", "cli", "cloud", "__pycache__"}
-
-
-def cache_dir() -> Path:
-    """Where built artifacts are kept ($GLACIER_CACHE, else ~/.cache/glacier)."""
-    base = os.environ.get("GLACIER_CACHE")
-    return Path(base) if base else Path.home() / ".cache" / "glacier"
 
 
 def write_zip(entries: Iterable[tuple[str, bytes]], dest: Path) -> None:

@@ -106,12 +106,13 @@ def _one_storage(name: str, steps: list[TransformStep]) -> StorageConfig:
     distinct = {
         id(b.provider.config): b.provider.config for s in steps for b in (*s.sources.values(), s.target)
     }
-    configs: dict[str, StorageConfig] = {}
+    configs: list[StorageConfig] = []
     for config in distinct.values():
-        configs.setdefault(config.model_dump_json(), config)
+        if config not in configs:  # configs compare by type and field values
+            configs.append(config)
     if len(configs) != 1:
         raise DefinitionError(
             f"Pipeline '{name}' mixes buckets from providers with different storage configs.",
             fix="create every bucket of one pipeline from the same Provider.",
         )
-    return next(iter(configs.values()))
+    return configs[0]

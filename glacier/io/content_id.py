@@ -16,8 +16,11 @@ rule, per storage:
 
 Cost: a local file of ``MEMO_MIN_BYTES`` or more is read (hashed at ~600 MB/s) only when
 the memo has no entry for its exact ``(path, size, mtime_ns, ctime_ns, inode, device)``:
-the memo lives in ``<state_dir>/content_ids.sqlite``, so an unchanged input costs one
-``stat`` and one lookup per run. Smaller files are simply hashed (cheaper than a lookup).
+the memo lives in the user's cache folder (``$GLACIER_CACHE/content_ids.sqlite``, else
+``~/.cache/glacier/``), not in a state folder, because a digest is a fact about the file on
+this machine, true for every project and state folder that reads it; so an unchanged input
+costs one ``stat`` and one lookup per run, also on a project's first run or after
+``--state-dir`` changes. Smaller files are simply hashed (cheaper than a lookup).
 ``ctime`` cannot be set by user code (``os.utime`` resets it to now), so a rewrite whose
 mtime was put back is still a memo miss. An entry is trusted only if it was hashed more
 than ``RACY_WINDOW_NS`` after the file's last change (a write in the same timestamp tick as
@@ -25,7 +28,7 @@ the hash could otherwise go unseen, git's "racy" case): a file hashed right afte
 written is read once more on a later run. Entries older than ``MEMO_MAX_AGE_NS`` are
 dropped. Within one run, a file already hashed with the same stat is not read again. An
 S3 object costs one HEAD request. A memo that cannot be opened (read-only or corrupt
-state folder) is skipped: every file is then hashed, never trusted blindly.
+cache folder) is skipped: every file is then hashed, never trusted blindly.
 """
 
 from __future__ import annotations
@@ -76,8 +79,8 @@ def _stat_key(st: os.stat_result) -> StatKey:
 class ContentIds:
     """Content identities of the datasets one run reads and writes (see the module doc)."""
 
-    def __init__(self, state_dir: str | Path | None, options: StorageOptions | None = None) -> None:
-        self.memo_path = Path(state_dir) / MEMO_FILE if state_dir is not None else None
+    def __init__(self, memo_dir: str | Path | None, options: StorageOptions | None = None) -> None:
+        self.memo_path = Path(memo_dir) / MEMO_FILE if memo_dir is not None else None
         self.options = options
         self._fresh: dict[tuple[str, StatKey], str] = {}  # hashed during this run
         self._lock = threading.Lock()

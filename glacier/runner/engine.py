@@ -30,6 +30,7 @@ from glacier.dag.model import TaskNode
 from glacier.errors import ExecutionError
 from glacier.io import storage_options
 from glacier.io.content_id import ContentIds
+from glacier.io.user_cache import cache_dir
 from glacier.io.leftovers import discard_own_staging, one_listing_per_folder
 from glacier.io.storage import describe_storage, resolve_storage
 from glacier.runner.frontier import Frontier
@@ -219,7 +220,7 @@ def _run(
         run_id=run_id,
         retry_delay=retry_delay,
         reporter=reporter,
-        content_ids=ContentIds(history.state_dir, storage_options(storage)),
+        content_ids=ContentIds(cache_dir(), storage_options(storage)),
         stop=stop,
         records=TaskBatch(history, run_id, dag.name),
         partition=partition,

@@ -25,8 +25,8 @@ import pytest
 
 from glacier.deploy import job_packages as jp
 from glacier.deploy import wheelhouse
-from glacier.deploy.packaging import cache_dir
 from glacier.errors import DeploymentError
+from glacier.io.user_cache import cache_dir
 
 ELF_X86_64, ELF_AARCH64 = 0x3E, 0xB7
 

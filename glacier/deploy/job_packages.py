@@ -42,8 +42,8 @@ from glacier.deploy.packaging import (
     tree_entries,
     write_zip,
 )
-from glacier.io.user_cache import cache_dir
 from glacier.errors import DeploymentError
+from glacier.io.user_cache import cache_dir
 
 Engine = Literal["glue", "emr-serverless"]
 Variant = Literal["polars", "pyspark"]

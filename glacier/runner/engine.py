@@ -30,9 +30,9 @@ from glacier.dag.model import TaskNode
 from glacier.errors import ExecutionError
 from glacier.io import storage_options
 from glacier.io.content_id import ContentIds
-from glacier.io.user_cache import cache_dir
 from glacier.io.leftovers import discard_own_staging, one_listing_per_folder
 from glacier.io.storage import describe_storage, resolve_storage
+from glacier.io.user_cache import cache_dir
 from glacier.runner.frontier import Frontier
 from glacier.runner.fuse import FusedFrontier, Group, Unit
 from glacier.runner.fused_group import run_group

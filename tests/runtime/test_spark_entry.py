@@ -336,6 +336,4 @@ def test_glacier_run_runs_a_copartitioned_pipeline_on_local_spark(
         by=["customer_id"],
     )
     biggest = pl.read_parquet(lake / "biggest.parquet").select(expected.columns)
-    assert_same(
-        biggest, expected.sort("amount", "customer_id", descending=True).head(2), by=["customer_id"]
-    )
+    assert_same(biggest, expected.sort("amount", "customer_id", descending=True).head(2), by=["customer_id"])

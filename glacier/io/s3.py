@@ -72,7 +72,7 @@ def aws_partition(region: str) -> Partition:
 # -- sessions and credentials -------------------------------------------------------------
 _LOCK = threading.RLock()
 _SESSIONS: dict[tuple[str | None, ...], Session] = {}
-_CLIENTS: dict[tuple[tuple[str, str], ...], Any] = {}
+_CLIENTS: dict[tuple[object, ...], Any] = {}
 # What botocore's chain reads: a change means a new session (cached credentials would be stale).
 _CHAIN_VARIABLES = (
     "AWS_PROFILE",
@@ -155,11 +155,8 @@ class S3Client:
 
     def __init__(self, options: Mapping[str, str] | None) -> None:
         self.options = dict(options or {})
-        self.region = self.options.get("aws_region") or _DEFAULT_REGION
-        endpoint = self.options.get("aws_endpoint_url")
-        # The partition's own endpoint is not a custom one: keep redirects and virtual hosts.
-        self.endpoint = None if endpoint == _standard_endpoint(self.region) else endpoint
-        self._client = _client(self.options, self.region, self.endpoint)
+        self.region, self.endpoint = _region_and_endpoint(self.options)
+        self._client = _client("s3", self.options, self.region, self.endpoint)
 
     # -- operations ----------------------------------------------------------------------
     def head(self, bucket: str, key: str) -> S3Object | None:
@@ -313,9 +310,24 @@ class S3Client:
         )
 
 
-def _client(options: Mapping[str, str], region: str, endpoint: str | None) -> Any:
-    """One botocore client per set of options (clients are thread-safe; making one is slow)."""
-    cache_key = tuple(sorted(options.items()))
+def aws_client(service: str, options: Mapping[str, str] | None) -> Any:
+    """A botocore client of ``service`` (e.g. "glue") with the credentials, region and
+    endpoint that ``options`` (Polars storage options) name, as S3Client uses for S3."""
+    opts = dict(options or {})
+    return _client(service, opts, *_region_and_endpoint(opts))
+
+
+def _region_and_endpoint(options: Mapping[str, str]) -> tuple[str, str | None]:
+    region = options.get("aws_region") or _DEFAULT_REGION
+    endpoint = options.get("aws_endpoint_url")
+    # The partition's own endpoint is not a custom one: keep redirects and virtual hosts.
+    return region, None if endpoint == _standard_endpoint(region) else endpoint
+
+
+def _client(service: str, options: Mapping[str, str], region: str, endpoint: str | None) -> Any:
+    """One botocore client per service and set of options (clients are thread-safe; making
+    one is slow)."""
+    cache_key = (service, *sorted(options.items()))
     with _LOCK:
         client = _CLIENTS.get(cache_key)
         if client is not None:
@@ -331,14 +343,14 @@ def _client(options: Mapping[str, str], region: str, endpoint: str | None) -> An
             region_name=region,
             retries={"mode": retry_mode},
             # Virtual-hosted addressing on AWS; S3-compatible servers serve paths.
-            s3={"addressing_style": "path" if endpoint else "virtual"},
+            s3={"addressing_style": "path" if endpoint else "virtual"} if service == "s3" else None,
             connect_timeout=10,
             read_timeout=120,
             user_agent_extra="glacier",
         )
         try:
             client = session.create_client(
-                "s3",
+                service,
                 region_name=region,
                 endpoint_url=endpoint,
                 aws_access_key_id=options.get("aws_access_key_id"),

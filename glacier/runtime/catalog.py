@@ -34,10 +34,10 @@ from urllib.parse import unquote
 from glacier.dag.partitions import partition_path
 from glacier.errors import ExecutionError
 from glacier.formats import Format
-from glacier.io.datasets.objects import botocore_client, put_bytes
+from glacier.io.datasets.objects import put_bytes
 from glacier.io.datasets.versions_s3 import S3Versions
 from glacier.io.location import StorageOptions, is_s3, split_s3
-from glacier.io.s3 import S3Client
+from glacier.io.s3 import S3Client, aws_client
 from glacier.runtime.event import CatalogTarget, DatasetLocation
 
 SYMLINK_FOLDER = "_glacier_symlink"  # under the dataset's prefix: the table's location
@@ -192,4 +192,4 @@ def _add_partitions(
 
 def glue_client(options: StorageOptions | None) -> Any:
     """botocore's Glue client with the credentials, region and endpoint the S3 options name."""
-    return botocore_client("glue", options)
+    return aws_client("glue", options)

@@ -7,45 +7,15 @@ or the new one). botocore gets the same options Polars gets (``StorageOptions``)
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from glacier.errors import ExecutionError
 from glacier.io.location import StorageOptions
-
-_clients: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
-_lock = threading.Lock()
-
-
-def botocore_client(service: str, options: StorageOptions | None) -> Any:
-    """One botocore client per service and options (the credentials, region and endpoint
-    Polars gets), made once: clients are thread-safe and slow to make."""
-    key = (service, tuple(sorted((options or {}).items())))
-    with _lock:
-        if key not in _clients:
-            import botocore.session
-            from botocore.config import Config
-
-            opts = dict(key[1])
-            session = botocore.session.Session(profile=opts.get("aws_profile"))
-            path_style = opts.get("aws_virtual_hosted_style_request") == "false"
-            addressing = (
-                {"s3": {"addressing_style": "path" if path_style else "auto"}} if service == "s3" else {}
-            )
-            _clients[key] = session.create_client(
-                service,
-                region_name=opts.get("aws_region", "us-east-1"),
-                endpoint_url=opts.get("aws_endpoint_url"),
-                aws_access_key_id=opts.get("aws_access_key_id"),
-                aws_secret_access_key=opts.get("aws_secret_access_key"),
-                aws_session_token=opts.get("aws_session_token"),
-                config=Config(retries={"mode": "standard"}, **addressing),
-            )
-        return _clients[key]
+from glacier.io.s3 import aws_client
 
 
 def _client(options: StorageOptions | None) -> Any:
-    return botocore_client("s3", options)
+    return aws_client("s3", options)
 
 
 def _failed(operation: str, bucket: str, key: str, exc: Exception) -> ExecutionError:

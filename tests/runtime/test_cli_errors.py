@@ -138,3 +138,27 @@ def test_cloud_commands_on_a_local_pipeline_without_a_region(
     env["AWS_CONFIG_FILE"] = str(tmp_path / "no-aws-config")  # no region from ~/.aws/config
     result = _glacier(tmp_path, *command, env=env)
     _one_line_error(result, "Pipeline 'p' names no AWS region", "LocalConfig", "AWS_REGION")
+
+
+@pytest.mark.parametrize("module", ["glacier", "glacier.cli"])
+def test_python_dash_m_is_the_glacier_command(tmp_path: Path, pipeline: Path, module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "validate", str(pipeline)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok  p: 1 task, 2 datasets"
+    (tmp_path / "notpy.txt").write_text("hello")
+    _one_line_error(
+        subprocess.run(
+            [sys.executable, "-m", module, "run", "notpy.txt"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ),
+        "is not a Python file",
+    )

@@ -3,6 +3,7 @@ parameter or pipeline) and says how to fix it. docs/errors.md lists these same c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -802,3 +803,18 @@ def test_every_case_is_listed_in_the_docs() -> None:
     doc = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text()
     missing = [case_id for case_id in CASES if f"`{case_id}`" not in doc]
     assert not missing
+
+
+def test_every_test_the_docs_name_exists() -> None:
+    """docs/errors.md names the test of each case; a renamed or deleted test must not leave
+    the table pointing at nothing."""
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "errors.md").read_text()
+    named = set(re.findall(r"`(?:[\w/.]*::)?(test_\w+)`", doc))  # `test_x`, `file.py::test_x`, `::test_x`
+    defined = {
+        match
+        for path in (root / "tests").rglob("*.py")
+        for match in re.findall(r"^\s*def (test_\w+)\(", path.read_text(), flags=re.MULTILINE)
+    }
+    assert named, "the docs name no tests"
+    assert sorted(named - defined) == []

@@ -54,7 +54,10 @@ def init(
             )
         project = init_project(directory, loader=load_pipelines, name=name, bucket=bucket)
         echo(f"Created {project}: {', '.join(project.files)}")
-        echo(f"Next: cd {project.path} && glacier plan pipelines.py && pulumi up")
+        echo(
+            f"Next: cd {project.path} && glacier run pipelines.py; then glacier plan pipelines.py "
+            "and pulumi up"
+        )
 
 
 def layer(

@@ -98,8 +98,14 @@ def _infer(targets: list[str], pipeline: str | None, data_dir: str | None, s3: b
             elif storage is None:
                 storage = resolve_storage(pipelines[0].dag.storage, None)
             items += pipelines
-        else:
+        elif Path(target).exists():
             items.append(Path(target))
+        else:  # a source a pipeline names may be missing (a comment says so); a path typed here not
+            raise DiscoveryError(
+                f"'{target}' is neither a pipeline file nor a data file or folder that exists.",
+                fix="pass an existing data file or hive directory, or a pipeline file (.py) whose "
+                "sources should be read.",
+            )
     return infer_declarations(items, storage)
 
 

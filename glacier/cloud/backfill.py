@@ -19,10 +19,10 @@ from glacier.cloud.runner import (
     Echo,
     _call,
     _execution_name,
+    aws_client,
     find_state_machine,
     start_and_follow,
 )
-from glacier.config import AwsConfig
 from glacier.dag.contract import CompiledPipeline
 from glacier.deploy.backfill import ITEMS_BUCKET_TAG, backfill_state_machine_name, items_key
 from glacier.errors import DeploymentError
@@ -80,12 +80,5 @@ def start_backfill(
 def _clients(
     pipeline: CompiledPipeline, *, region: str | None, profile: str | None, endpoint_url: str | None
 ) -> tuple[Any, Any]:
-    import boto3
-
-    storage = pipeline.dag.storage if isinstance(pipeline.dag.storage, AwsConfig) else None
-    session = boto3.Session(
-        profile_name=profile or (storage.profile if storage else None),
-        region_name=region or (storage.region if storage else None),
-    )
-    endpoint = endpoint_url or (storage.endpoint_url if storage else None)
-    return session.client("stepfunctions", endpoint_url=endpoint), session.client("s3", endpoint_url=endpoint)
+    where = {"region": region, "profile": profile, "endpoint_url": endpoint_url}
+    return aws_client(pipeline.dag, "stepfunctions", **where), aws_client(pipeline.dag, "s3", **where)

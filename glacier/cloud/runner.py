@@ -21,7 +21,7 @@ from glacier.dag.contract import CompiledPipeline
 from glacier.dag.model import PipelineDAG
 from glacier.dag.partitions import check_run_partition
 from glacier.deploy.naming import state_machine_name
-from glacier.errors import DeploymentError, ExecutionError
+from glacier.errors import ConfigError, DeploymentError, ExecutionError
 
 Echo = Callable[[str], None]
 TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
@@ -142,7 +142,16 @@ def find_state_machine(sfn: Any, pipeline: str, name: str | None = None) -> str:
 
 
 def _client(dag: PipelineDAG, *, region: str | None, profile: str | None, endpoint_url: str | None) -> Any:
+    return aws_client(dag, "stepfunctions", region=region, profile=profile, endpoint_url=endpoint_url)
+
+
+def aws_client(
+    dag: PipelineDAG, service: str, *, region: str | None, profile: str | None, endpoint_url: str | None
+) -> Any:
+    """A boto3 client for ``service`` where the pipeline is deployed: region, profile and
+    endpoint from its ``AwsConfig`` unless overridden (boto3's environment applies too)."""
     import boto3
+    from botocore.exceptions import NoRegionError
 
     storage = dag.storage if isinstance(dag.storage, AwsConfig) else None
     session = boto3.Session(
@@ -150,7 +159,16 @@ def _client(dag: PipelineDAG, *, region: str | None, profile: str | None, endpoi
         region_name=region or (storage.region if storage else None),
     )
     endpoint = endpoint_url or (storage.endpoint_url if storage else None)
-    return session.client("stepfunctions", endpoint_url=endpoint)
+    try:
+        return session.client(service, endpoint_url=endpoint)
+    except NoRegionError:
+        # A LocalConfig pipeline names no region, and none is set in the environment.
+        raise ConfigError(
+            f"Pipeline '{dag.name}' names no AWS region to find its deployment in (its Provider "
+            f"has {type(dag.storage).__name__}), and none is set in the environment.",
+            fix="give its Provider an AwsConfig(region=...), or set AWS_REGION to the region it is "
+            "deployed to.",
+        ) from None
 
 
 def _call(pipeline: str, action: Callable[[], Any], what: str) -> Any:

@@ -72,12 +72,18 @@ def parse_assignments(assignments: Iterable[str]) -> Partition:
     for item in assignments:
         for part in item.split(","):
             key, sep, value = part.partition("=")
-            if not sep or not key.strip():
+            key, value = key.strip(), value.strip()
+            if not sep or not key:
                 raise ConfigError(
                     f"--partition {part!r} is not KEY=VALUE.",
                     fix="pass e.g. --partition date=2026-11-30.",
                 )
-            partition[key.strip()] = value.strip()
+            if key in partition:  # a run is one partition: the last value must not win silently
+                raise ConfigError(
+                    f"--partition gives {key!r} twice ({partition[key]!r} and {value!r}).",
+                    fix="run one partition per run, or backfill several with glacier backfill --values a,b.",
+                )
+            partition[key] = value
     return partition
 
 

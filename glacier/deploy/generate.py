@@ -110,7 +110,30 @@ def init_project(
     generated = generate_project(
         list(loaded.pipelines), out, project_name=_slug(out.name) or "glacier-project"
     )
-    return GeneratedProject(out, generated.files, generated.pipelines)
+    sample = f"data/{bucket}/raw/events.parquet"  # where `glacier run` reads the example's source
+    _sample_events(out / sample)
+    return GeneratedProject(out, (*generated.files, sample), generated.pipelines)
+
+
+def _sample_events(path: Path) -> None:
+    """Sample rows for the example's source, so ``glacier run pipelines.py`` works at once; a
+    file already there is the user's and stays."""
+    if path.exists():
+        return
+    import polars as pl
+
+    rows = range(100)
+    frame = pl.DataFrame(
+        {
+            "event_id": list(rows),
+            "category": ["abc"[i % 3] for i in rows],
+            "value": [None if i % 10 == 0 else i * 1.5 for i in rows],  # clean drops the nulls
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.write_parquet(tmp)
+    tmp.replace(path)
 
 
 def _module_of(pipeline: CompiledPipeline) -> tuple[Path, Path]:

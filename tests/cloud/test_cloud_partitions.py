@@ -98,3 +98,40 @@ def test_entry_point_event_reads_and_publishes_one_partition(
     out = pl.read_parquet(tmp_path / "ops-lake" / "daily_clicks" / "date=2026-11-02" / "*.parquet")
     assert out.to_dicts() == [{"kind": "view", "clicks": 5, "users": 5}]
     assert not (tmp_path / "ops-lake" / "daily_clicks" / "date=2026-11-01").exists()
+
+
+def test_cli_run_cloud_partition_starts_that_partition(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``glacier run PATH --cloud --partition date=...``: one execution of the deployed state
+    machine (its planned definition, in moto, in the example's region) whose input names the
+    partition; a bad value is one line before anything starts."""
+    import boto3
+    from typer.testing import CliRunner
+
+    from glacier.cli import app
+    from glacier.deploy.plan import plan
+
+    region = "eu-west-1"  # the example's AwsConfig region, which the CLI uses
+    sfn = boto3.client("stepfunctions", endpoint_url=moto_endpoint, region_name=region)
+    iam = boto3.client("iam", endpoint_url=moto_endpoint, region_name=region)
+    deployed = plan(str(REPO / EXAMPLE), loader=load_pipelines).get("daily_clicks-sfn").inputs
+    for machine in sfn.list_state_machines()["stateMachines"]:
+        if machine["name"] == deployed["name"]:
+            sfn.delete_state_machine(stateMachineArn=machine["stateMachineArn"])
+    role = iam.create_role(RoleName="cli-partition-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    arn = sfn.create_state_machine(name=deployed["name"], definition=deployed["definition"], roleArn=role)[
+        "stateMachineArn"
+    ]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    runner = CliRunner()
+    done = runner.invoke(app, ["run", EXAMPLE, "--cloud", "--no-wait", "--partition", "date=2026-11-30"])
+    assert done.exit_code == 0, done.output
+    (execution,) = sfn.list_executions(stateMachineArn=arn)["executions"]
+    assert execution["executionArn"] in done.output.replace("\n", "")
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"]) == {"partition": {"date": "2026-11-30"}}
+
+    bad = runner.invoke(app, ["run", EXAMPLE, "--cloud", "--no-wait", "--partition", "date=2026-11-31"])
+    assert bad.exit_code == 1 and "is not a date" in bad.output and "Traceback" not in bad.output
+    assert len(sfn.list_executions(stateMachineArn=arn)["executions"]) == 1  # nothing started

@@ -7,6 +7,7 @@ import os
 import runpy
 from pathlib import Path
 
+import polars as pl
 import pytest
 from deploy_helpers import COMPONENT, REPO, write_project
 from typer.testing import CliRunner
@@ -69,9 +70,14 @@ def test_init_scaffolds_a_project_that_plans(tmp_path: Path, monkeypatch: pytest
         "__main__.py",
         "pipelines.py",
         "requirements.txt",
+        "data",
     }
     assert "glacier:pipelines" in (target / "Pulumi.yaml").read_text()
     monkeypatch.chdir(target)
+    ran = runner.invoke(app, ["run", "pipelines.py", "--quiet", "--state-dir", str(tmp_path / "state")])
+    assert ran.exit_code == 0, ran.output  # the sample data is there: it runs at once
+    totals = pl.read_parquet(target / "data/glacier-example-data/output/totals.parquet").sort("category")
+    assert totals["category"].to_list() == ["a", "b", "c"] and totals["value"].null_count() == 0
     planned = runner.invoke(app, ["plan", "pipelines.py", "--format", "json"])
     assert planned.exit_code == 0, planned.output
     assert "example_pipeline" in json.loads(planned.stdout)["outputs"]

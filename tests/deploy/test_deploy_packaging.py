@@ -65,6 +65,7 @@ def test_runtime_zip_is_glacier_without_deploy_code(tmp_path: Path) -> None:
         names = zf.namelist()
     assert "glacier/runtime/event.py" in names and "glacier/config.py" in names
     assert not any(n.startswith(("glacier/deploy/", "glacier/cli/")) or "__pycache__" in n for n in names)
+    assert "glacier/__main__.py" not in names  # it starts the CLI, which is not shipped
 
 
 def test_layer_key_follows_requirements_and_platform() -> None:

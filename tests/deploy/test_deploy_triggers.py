@@ -190,6 +190,31 @@ def test_on_schedule_deploys_the_expression_in_its_time_zone() -> None:
     }
 
 
+def test_triggers_on_a_bucket_with_lineage_deploy_as_on_a_pipeline() -> None:
+    """The chainable style: ``clicks.transform(...).to(daily).on_schedule(...).on_arrival(clicks)``
+    (examples/operations/partitioned.py) gets the same resources as the Pipeline style."""
+    result = example_plan(PARTITIONED)
+    machine = sm_arn("daily_clicks")
+    schedule = result.get("daily_clicks-schedule")
+    assert schedule.parent == "daily_clicks"
+    assert schedule.inputs["scheduleExpression"] == "cron(0 23 * * ? *)"
+    assert "scheduleExpressionTimezone" not in schedule.inputs  # none given: UTC
+    assert schedule.inputs["target"]["arn"] == machine
+    rule = result.get("daily_clicks-arrival-ops-lake-clicks").inputs
+    assert json.loads(rule["eventPattern"])["detail"] == {
+        "bucket": {"name": ["ops-lake"]},
+        "object": {"key": [{"prefix": "clicks/"}]},
+    }
+    assert result.get("daily_clicks-arrival-ops-lake-clicks-target").inputs["arn"] == machine
+    for label, service in (("daily_clicks-schedule", "scheduler"), ("daily_clicks-arrival", "events")):
+        trust = json.loads(result.get(f"{label}-role").inputs["assumeRolePolicy"])
+        assert [s["Principal"] for s in trust["Statement"]] == [{"Service": f"{service}.amazonaws.com"}]
+        policy = json.loads(result.get(f"{label}-policy").inputs["policy"])
+        assert _permitted(policy, "states:StartExecution", machine)
+        assert not _permitted(policy, "states:StartExecution", sm_arn("other"))
+        assert serious_findings(policy) == [] and serious_findings(policy, community=True) == []
+
+
 # -- alerts ------------------------------------------------------------------------------
 def test_alert_topic_rule_and_alarms() -> None:
     result = operations()

@@ -15,6 +15,7 @@ from polars.testing import assert_frame_equal
 
 from glacier import Provider
 from glacier.config import LocalConfig
+from glacier.dag.partitions import parse_assignments
 from glacier.errors import ConfigError, DefinitionError
 from glacier.formats import Format
 from glacier.io import open_dataset
@@ -153,6 +154,11 @@ def test_partition_shape_errors(tmp_path: Path) -> None:
         pipeline.run(partition={"day": "2026-11-01"})
     with pytest.raises(ConfigError, match="runs one partition at a time"):
         pipeline.run()
+    with pytest.raises(
+        ConfigError, match=r"--partition gives 'date' twice \('2026-11-01' and '2026-11-02'\)"
+    ):
+        parse_assignments(["date=2026-11-01", "date=2026-11-02"])
+    assert parse_assignments(["date=2026-11-01,shard=3"]) == {"date": "2026-11-01", "shard": "3"}
     with pytest.raises(ConfigError, match="needs either a date range or a list"):
         backfill(pipeline.compile())
     with pytest.raises(ConfigError, match="ends before it starts"):

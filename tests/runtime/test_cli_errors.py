@@ -27,9 +27,9 @@ p = provider.bucket("lake", "in.parquet").transform(copy).to(provider.bucket("la
 """
 
 
-def _glacier(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _glacier(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", _CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", _CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=120, env=env
     )
 
 
@@ -102,3 +102,63 @@ def test_a_pipeline_with_sources_but_no_steps_is_named(tmp_path: Path) -> None:
         "p = Pipeline(name='x').source(raw)\n"
     )
     _one_line_error(_glacier(tmp_path, "run", "nosteps.py"), "Pipeline 'x'", "has no steps")
+
+
+_PARTITIONED = """
+import polars as pl
+from glacier import Provider
+from glacier.config import LocalConfig
+
+provider = Provider(config=LocalConfig(base_path={data!r}))
+events = provider.bucket("lake", "events/", partition_by=["date"], schema={{"date": pl.Date, "v": pl.Int64}})
+
+@provider.local().task()
+def daily(events):
+    return events
+
+p = events.transform(daily).to(provider.bucket("lake", "daily/", partition_by=["date"]))
+"""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["runs", "pipe.py", "--cloud"],
+        ["report", "pipe.py", "--cloud"],
+        ["backfill", "parts.py", "--cloud", "--from", "2026-11-01", "--to", "2026-11-02"],
+    ],
+)
+def test_cloud_commands_on_a_local_pipeline_without_a_region(
+    tmp_path: Path, pipeline: Path, command: list[str]
+) -> None:
+    """A LocalConfig pipeline names no region; with none in the environment either, botocore's
+    NoRegionError used to come out as a traceback."""
+    (tmp_path / "parts.py").write_text(_PARTITIONED.format(data=str(tmp_path / "data")))
+    env = {k: v for k, v in os.environ.items() if k not in ("AWS_REGION", "AWS_DEFAULT_REGION")}
+    env["AWS_CONFIG_FILE"] = str(tmp_path / "no-aws-config")  # no region from ~/.aws/config
+    result = _glacier(tmp_path, *command, env=env)
+    _one_line_error(result, "Pipeline 'p' names no AWS region", "LocalConfig", "AWS_REGION")
+
+
+@pytest.mark.parametrize("module", ["glacier", "glacier.cli"])
+def test_python_dash_m_is_the_glacier_command(tmp_path: Path, pipeline: Path, module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "validate", str(pipeline)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok  p: 1 task, 2 datasets"
+    (tmp_path / "notpy.txt").write_text("hello")
+    _one_line_error(
+        subprocess.run(
+            [sys.executable, "-m", module, "run", "notpy.txt"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ),
+        "is not a Python file",
+    )

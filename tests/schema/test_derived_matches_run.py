@@ -1,6 +1,6 @@
 """The schemas derived before a run (on empty frames) equal those of the files a real run
-writes: the sales example, the runnable seed examples and the TPC-H pipelines, their sources
-declared from the generated files by ``infer_sources``."""
+writes: the sales example, every runnable seed example (000 and 001) and the TPC-H
+pipelines, their sources declared from the generated files by ``infer_sources``."""
 
 from __future__ import annotations
 
@@ -108,8 +108,8 @@ def test_tpch_pipelines(module: str, tpch_data: Path, state_dir: Path) -> None:
     )
 
 
-# The seed examples that run (seed 000; example2's tasks are placeholders, seed 001 has no
-# sample data): their sources, as tests/runtime/test_runtime_seed_examples.py writes them.
+# The seed 000 examples that run (example2's tasks are placeholders; seed 001 is below),
+# their sources as tests/runtime/test_runtime_seed_examples.py writes them.
 def _seed_frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     sys.path.insert(0, str(REPO / "tests/runtime"))
     try:
@@ -149,3 +149,37 @@ def test_seed_examples(example: str, sources: dict[str, str], tmp_path: Path, st
     assert assert_derived_equals_written(pipelines, derived, storage) == sum(
         len(p.dag.tasks) for p in pipelines
     )
+
+
+# Seed 001 has no sample data: its examples read one of these source shapes (the columns
+# their tasks use), by file name.
+SEED_001_SOURCES = {
+    "raw.parquet": pl.DataFrame({"value": [1.5, None, 3.0, -2.0], "category": ["a", "b", "a", "b"]}),
+    "data.parquet": pl.DataFrame({"value": [1.5, None, 3.0], "category": ["a", "b", "a"]}),
+    "sales.parquet": pl.DataFrame(
+        {"customer_id": [1, 2, 1], "product_id": [10, 11, 10], "revenue": [5.0, 7.5, 2.5]}
+    ),
+    "customers.parquet": pl.DataFrame({"customer_id": [1, 2], "region": ["eu", "us"]}),
+    "products.parquet": pl.DataFrame({"product_id": [10, 11], "product_name": ["pen", "ink"]}),
+}
+# pattern3_joins keeps only its second join at module level: the first one's output is a source.
+SEED_001_SOURCES["joined.parquet"] = SEED_001_SOURCES["sales.parquet"].join(
+    SEED_001_SOURCES["customers.parquet"], on="customer_id", how="left"
+)
+
+
+@pytest.mark.parametrize(
+    "example", sorted(p.name for p in (REPO / "examples/seed_001").glob("*.py")), ids=lambda n: n[:-3]
+)
+def test_seed_001_examples(example: str, tmp_path: Path, state_dir: Path) -> None:
+    pipelines = list(load_pipelines(REPO / "examples/seed_001" / example).pipelines)
+    written = {task.output for p in pipelines for task in p.dag.tasks}
+    sources = {ds.id for p in pipelines for ds in p.dag.datasets if ds.id not in written}
+    for source in sources:
+        (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
+        SEED_001_SOURCES[Path(source).name].write_parquet(tmp_path / source)
+    storage = LocalConfig(base_path=str(tmp_path))
+    derived = derive_pipelines(pipelines, declared_sources(pipelines, storage))
+    for compiled in pipelines:
+        run_pipeline(compiled, storage=storage, state_dir=state_dir)
+    assert assert_derived_equals_written(pipelines, derived, storage) == len(written)

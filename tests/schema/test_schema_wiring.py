@@ -171,6 +171,8 @@ def test_glacier_schema_infer_prints_declarations_from_the_sources(tmp_path: Pat
     assert one_file.exit_code == 0 and "    'region': pl.String," in one_file.stdout
     missing = invoke("schema", "infer")
     assert missing.exit_code == 1 and "needs a PATH" in error_line(missing)
+    typo = invoke("schema", "infer", str(tmp_path / "data" / "shop-raw" / "orderz.parquet"))
+    assert typo.exit_code == 1 and "orderz.parquet' is neither a pipeline file nor" in error_line(typo)
 
 
 # -- the DSL --------------------------------------------------------------------------------

@@ -1,0 +1,5 @@
+"""``python -m glacier``: the ``glacier`` command."""
+
+from glacier.cli import main
+
+main()

@@ -10,6 +10,7 @@ they are not retried unless the task lists them in ``retry_on``.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import sysconfig
 import traceback
@@ -48,6 +49,7 @@ _LIBRARIES = tuple(
 class Location:
     file: str
     line: int
+    defined: bool = False  # the task's ``def`` line: no frame of the user's code raised it
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
@@ -72,7 +74,12 @@ def user_location(exc: BaseException, func: Callable[..., Any] | None) -> Locati
         if inside:
             return Location(_shown(inside[-1][0]), inside[-1][1])
     outside = [f for f in frames if not Path(f[0]).resolve().as_posix().startswith(_LIBRARIES)]
-    return Location(_shown(outside[-1][0]), outside[-1][1]) if outside else None
+    if outside:
+        return Location(_shown(outside[-1][0]), outside[-1][1])
+    # Raised while Polars ran the query the task built (a lazy plan has no user frames):
+    # the task's definition is the place to look.
+    code = getattr(inspect.unwrap(func), "__code__", None) if func is not None else None
+    return Location(_shown(code.co_filename), code.co_firstlineno, defined=True) if code else None
 
 
 def traceback_text(exc: BaseException) -> str:

@@ -214,7 +214,8 @@ class TaskExecution:
             else None
         )
         if where is not None:
-            message = f"{message} (at {where})"
+            at = "raised by the query of the task defined at" if where.defined else "at"
+            message = f"{message} ({at} {where})"
         if self.attempts > 1:
             message = f"{message} (after {self.attempts} attempts)"
         fix = exc.fix if isinstance(exc, GlacierError) else None

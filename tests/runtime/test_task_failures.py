@@ -76,6 +76,26 @@ def test_a_failing_task_names_the_users_file_and_line_and_keeps_its_cause(tmp_pa
     assert record.fix is not None and "boom" in record.fix
 
 
+def test_an_error_of_the_lazy_query_names_the_task_definition(tmp_path: Path) -> None:
+    """A missing column is raised while Polars runs the plan, after the task returned: no
+    frame of the user's code is on the stack, so the message points at the task's def."""
+    file, _ = _module(
+        tmp_path,
+        """
+        @local.task()
+        def typo(df):
+            return df.select(pl.col("nope"))
+
+        p = raw.transform(typo).to(out)
+        """,
+        name="lazypipe",
+    )
+    error = _run(file, tmp_path / "state")
+    where = f"{file}:{_line_of(file, '@local.task()')}"
+    assert f"(raised by the query of the task defined at {where})" in str(error), str(error)
+    assert "nope" in str(error)
+
+
 def test_glacier_run_verbose_prints_the_traceback(tmp_path: Path) -> None:
     file, _ = _module(
         tmp_path,

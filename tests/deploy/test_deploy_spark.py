@@ -182,6 +182,8 @@ def test_each_emr_task_is_a_sync_job_run_on_the_one_application(mixed: PlanResul
         assert params["JobDriver"]["SparkSubmit"]["EntryPointArguments.$"].startswith(
             "States.Array('--glacier-event', States.Format('"
         )
+        # An unpartitioned pipeline's runs get no partition argument.
+        assert "--glacier-partition" not in params["JobDriver"]["SparkSubmit"]["EntryPointArguments.$"]
         logging = params["ConfigurationOverrides"]["MonitoringConfiguration"][
             "CloudWatchLoggingConfiguration"
         ]

@@ -35,9 +35,10 @@ from glacier.config import AwsConfig, SparkConfig
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/glacier-emr:py311"  # emr-7.x + python3.11
 provider = Provider(config=AwsConfig(region="us-east-1"))
 glue = provider.spark(config=SparkConfig(workers=2))
-emr = provider.spark(config=SparkConfig(engine="emr-serverless", workers=2))
+emr = provider.spark(config=SparkConfig(engine="emr-serverless", emr_image=IMAGE, workers=2))
 
 events = provider.bucket(
     "lake",

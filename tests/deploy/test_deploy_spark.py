@@ -384,7 +384,7 @@ def test_the_emr_application_runs_the_tasks_python_311_image(mixed: PlanResult) 
             r"emr_image.*must be an ECR image URI",
             "",
         ),
-        ('emr_image=IMAGE', r"emr_image.*is for engine='emr-serverless' only", ""),
+        ("emr_image=IMAGE", r"emr_image.*is for engine='emr-serverless' only", ""),
     ],
 )
 def test_an_emr_task_without_a_python_311_image_is_refused(
@@ -400,7 +400,7 @@ def test_an_emr_task_without_a_python_311_image_is_refused(
 
 def test_emr_tasks_of_one_pipeline_share_one_image(tmp_path: Path) -> None:
     two = MIXED.replace(
-        'emr_image=IMAGE, workers=5', 'emr_image=IMAGE.replace(":py311", ":other"), workers=5'
+        "emr_image=IMAGE, workers=5", 'emr_image=IMAGE.replace(":py311", ":other"), workers=5'
     )
     assert two != MIXED
     path = write_project(tmp_path, two, "two_images.py")

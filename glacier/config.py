@@ -75,6 +75,23 @@ def _kms_key(value: str | None, earlier: Mapping[str, Any]) -> str | None:
     return value
 
 
+_ECR_IMAGE = re.compile(
+    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$"
+)
+
+
+def _emr_image(value: str | None, earlier: Mapping[str, Any]) -> str | None:
+    if value is None:
+        return value
+    if earlier.get("engine") != "emr-serverless":
+        raise ValueError("is for engine='emr-serverless' only (a Glue job runs Glue's own image)")
+    if not _ECR_IMAGE.match(value):
+        raise ValueError(
+            "must be an ECR image URI, e.g. '123456789012.dkr.ecr.us-east-1.amazonaws.com/glacier-emr:py311'"
+        )
+    return value
+
+
 def _directory(value: str, _: Mapping[str, Any]) -> str:
     if not value.strip():
         raise ValueError("must be a directory path")
@@ -136,6 +153,14 @@ class SparkConfig(GlacierConfig):
     # Glue only: FLEX runs on spare capacity, cheaper and may start later (not for urgent jobs).
     execution_class: Literal["STANDARD", "FLEX"] = "STANDARD"
     timeout_minutes: int = setting(default=60, ge=1, le=2880)
+    # EMR Serverless only: the application's image. The stock emr-7.x image's Python is 3.9,
+    # and glacier's runtime and job packages need CPython 3.11 (docs/aws-mapping.md).
+    emr_image: str | None = setting(
+        default=None,
+        description="the ECR URI of an emr-7.x image with python3.11 installed",
+        check=_emr_image,
+        omit_if_none=True,
+    )
 
 
 @dataclass(frozen=True)

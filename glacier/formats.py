@@ -15,6 +15,10 @@ class Format(StrEnum):
     PARQUET_DIR = "parquet_dir"  # a hive-partitioned directory of parquet files
 
 
+# Formats whose files store no dtypes: a declared schema says how their columns are read.
+TEXT_FORMATS = frozenset({Format.CSV, Format.NDJSON})
+
+
 _SUFFIXES: dict[str, Format] = {
     ".parquet": Format.PARQUET,
     ".pq": Format.PARQUET,

@@ -21,7 +21,7 @@ from glacier.deploy import naming, partition_entry
 from glacier.deploy.schedule import Leaf, Node, Series, schedule, tasks_of
 from glacier.deploy.timeouts import state_timeout
 from glacier.errors import DeploymentError
-from glacier.runtime.event import CatalogTarget, TaskEvent
+from glacier.runtime.event import SPARK_EVENT_ARG, SPARK_PARTITION_ARG, CatalogTarget, TaskEvent
 
 # Step Functions quotas (Standard workflows).
 MAX_DEFINITION_BYTES = 1_048_576
@@ -240,10 +240,13 @@ class _Builder:
     def invocation(self, task: TaskNode) -> dict[str, Any]:
         target = self.targets[task.name]
         event = task_event(self.dag, task, self.catalog)
+        # A partitioned pipeline's execution input names the partition each task runs
+        # (partition_entry puts it at $.partition before the first task).
+        partitioned = any(ds.partition_by for ds in self.dag.datasets)
         if isinstance(target, LambdaTarget):
             payload = {**event, "execution.$": "$$.Execution.Name"}
-            if any(ds.partition_by for ds in self.dag.datasets):
-                payload["partition.$"] = "$.partition"  # the execution's input names the partition
+            if partitioned:
+                payload["partition.$"] = PARTITION_PATH
             return {
                 "Resource": self.integration("lambda:invoke"),
                 "Parameters": {"FunctionName": target.function_name, "Payload": payload},
@@ -251,15 +254,18 @@ class _Builder:
                 "ResultPath": "$.last",
             }
         if isinstance(target, GlueTarget):
+            arguments = {f"{SPARK_EVENT_ARG}.$": event_argument(event)}
+            if partitioned:
+                arguments[f"{SPARK_PARTITION_ARG}.$"] = PARTITION_ARGUMENT
             return {
                 "Resource": self.integration("glue:startJobRun.sync"),
-                "Parameters": {
-                    "JobName": target.job_name,
-                    "Arguments": {"--glacier-event.$": event_argument(event)},
-                },
+                "Parameters": {"JobName": target.job_name, "Arguments": arguments},
                 "ResultSelector": {"job_run_id.$": "$.Id", "state.$": "$.JobRunState"},
                 "ResultPath": "$.last",
             }
+        entry_arguments = f"'{SPARK_EVENT_ARG}', {event_argument(event)}"
+        if partitioned:
+            entry_arguments += f", '{SPARK_PARTITION_ARG}', {PARTITION_ARGUMENT}"
         parameters: dict[str, Any] = {
             "ApplicationId": target.application_id,
             "ExecutionRoleArn": target.execution_role_arn,
@@ -267,7 +273,7 @@ class _Builder:
             "JobDriver": {
                 "SparkSubmit": {
                     "EntryPoint": target.entry_point,
-                    "EntryPointArguments.$": f"States.Array('--glacier-event', {event_argument(event)})",
+                    "EntryPointArguments.$": f"States.Array({entry_arguments})",
                     "SparkSubmitParameters": target.spark_submit_parameters,
                 }
             },
@@ -282,6 +288,12 @@ class _Builder:
             "Parameters": parameters,
             "ResultPath": None,
         }
+
+
+# Where the execution's partition is, and that partition as the one JSON string a Spark job
+# argument is (Glue and EMR job arguments are strings; spark_entry parses it back).
+PARTITION_PATH = "$.partition"
+PARTITION_ARGUMENT = f"States.JsonToString({PARTITION_PATH})"
 
 
 def event_argument(event: Mapping[str, Any]) -> str:

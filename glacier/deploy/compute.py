@@ -174,6 +174,7 @@ class ComputeLayer(ArtifactsLayer):
         app_name = naming.emr_application_name(self.dag.name)
         log_group_name = naming.emr_log_group(app_name)
         log_group = self._log_group("emr", log_group_name)
+        image = self._emr_image(tasks)
         cpu = memory = 0
         for task in tasks:
             config = task.executor.config
@@ -187,6 +188,7 @@ class ComputeLayer(ArtifactsLayer):
             release_label=EMR_RELEASE,
             type="spark",
             architecture=job_packages.EMR_ARCHITECTURE,
+            image_configuration=aws.emrserverless.ApplicationImageConfigurationArgs(image_uri=image),
             maximum_capacity=aws.emrserverless.ApplicationMaximumCapacityArgs(
                 cpu=f"{cpu} vCPU", memory=f"{memory} GB"
             ),
@@ -203,6 +205,37 @@ class ComputeLayer(ArtifactsLayer):
             opts=self._opts(log_group, *self.program_artifacts.spark_objects),
         )
         return app, log_group_name
+
+    def _emr_image(self, tasks: Sequence[TaskNode]) -> str:
+        """The application's one image: the stock one has Python 3.9 only, and the runtime
+        and its packages are CPython 3.11, so every EMR task names the same custom image."""
+        images: dict[str, list[str]] = {}
+        for task in tasks:
+            config = task.executor.config
+            assert isinstance(config, SparkConfig)
+            images.setdefault(config.emr_image or "", []).append(task.name)
+        if "" in images:
+            names = ", ".join(f"'{t}'" for t in images[""])
+            raise DeploymentError(
+                f"Task(s) {names} of pipeline '{self.dag.name}' run on EMR Serverless, whose stock "
+                f"{EMR_RELEASE} image has Python 3.9 only; glacier's runtime and the job package need "
+                f"CPython {job_packages.EMR_PYTHON}.",
+                fix=f"build an {job_packages.EMR_ARCHITECTURE.lower()} image FROM "
+                f"public.ecr.aws/emr-serverless/spark/{EMR_RELEASE}:latest that "
+                f"runs 'dnf install -y python{job_packages.EMR_PYTHON}' (USER root, then USER "
+                "hadoop:hadoop), push it to ECR with a repository policy letting "
+                "emr-serverless.amazonaws.com pull it, and pass SparkConfig(engine='emr-serverless', "
+                "emr_image='<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>'); or run "
+                "the task on Glue (SparkConfig(), Python 3.11).",
+            )
+        if len(images) > 1:
+            listed = "; ".join(f"{', '.join(names)}: {image}" for image, names in sorted(images.items()))
+            raise DeploymentError(
+                f"Pipeline '{self.dag.name}' runs its EMR Serverless tasks on one application, with "
+                f"one image, but they name {len(images)} images ({listed}).",
+                fix="give every EMR Serverless task of the pipeline the same emr_image.",
+            )
+        return next(iter(images))
 
     def _emr_role(self, task: TaskNode, log_group_name: str) -> aws.iam.Role:
         role, _policy = self._task_role(task, "emr-serverless.amazonaws.com", [log_group_name], spark=True)

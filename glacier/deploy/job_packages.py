@@ -53,8 +53,9 @@ GLUE_VERSION = "5.0"
 GLUE_PYTHON = "3.11"  # Glue 5.0: Spark 3.5.4, Python 3.11, Java 17
 GLUE_ARCHITECTURE: wheelhouse.Architecture = "x86_64"  # Glue documents no Graviton workers
 EMR_PYTHON = "3.11"
-# Where EMR 7.x images keep CPython 3.11 (the EMR 7 release notes list Python 3.9 and 3.11;
-# AWS's custom-image sample installs it there with `dnf install python3.11`).
+# Where an EMR 7.x image keeps CPython 3.11: the stock image has Python 3.9 only, so the
+# application runs a custom image (SparkConfig.emr_image) that installs it with
+# `dnf install -y python3.11`, as AWS's custom-image sample does (docs/aws-mapping.md).
 EMR_INTERPRETERS = ("/usr/bin/python3.11", "/usr/local/bin/python3.11")
 EMR_ARCHITECTURE: EmrArchitecture = "ARM64"  # what the pipeline's EMR application runs on
 EMR_ENV = "glacier-env"  # the directory spark.archives unpacks the package into
@@ -285,9 +286,8 @@ for python in {tried}; do
     fi
 done
 echo "glacier: this job's image has no CPython {spec.python_version} (looked for: {tried}); its \
-packages are built for it. Fix: use an EMR release whose image has python{spec.python_version}, \
-or give the EMR Serverless application a custom image that installs it \
-(dnf install -y python{spec.python_version})." >&2
+packages are built for it. Fix: give the EMR Serverless application a custom image that \
+installs it (dnf install -y python{spec.python_version}) with SparkConfig(emr_image=...)." >&2
 exit 127
 """
 

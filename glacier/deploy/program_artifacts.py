@@ -34,7 +34,8 @@ ARTIFACTS_TYPE = "glacier:aws:Artifacts"
 LayerKey = tuple[str, str]  # (architecture, Python version)
 RUNTIME_PREFIX = "glacier/"
 # The entry script every Spark task's job runs (Glue ScriptLocation, EMR entryPoint), with the
-# TaskEvent as its one argument --glacier-event: glacier.runtime.spark_entry.
+# TaskEvent as its argument --glacier-event (a partitioned pipeline adds --glacier-partition):
+# glacier.runtime.spark_entry.
 ENTRY_MODULE = "spark_entry"
 
 

@@ -31,8 +31,6 @@ class Engine(Protocol):
     label: str  # how failures name the engine: "Task 'x' failed<label>: ..."
     # Errors of the library that mean "the query or the write failed" (named, not raised as is).
     write_errors: tuple[type[BaseException], ...]
-    # Whether a partitioned run (one partition of a directory dataset) is supported.
-    runs_partitions: bool
 
     def read(
         self,
@@ -151,13 +149,7 @@ def execute_task(
     """Read the inputs, call the task, write its result atomically to the output."""
     started = time.perf_counter()
     engine = engine or default_engine()
-    if event.partition is not None:
-        if not engine.runs_partitions:
-            raise ExecutionError(
-                f"Task '{event.task}' runs on Spark, which does not run one partition yet.",
-                task=event.task,
-                fix="run partitioned tasks on provider.local() or provider.serverless() (Polars).",
-            )
+    if event.partition is not None:  # every engine reads and publishes one partition alike
         from glacier.runtime import partition
 
         event = partition.in_partition(event)

@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from glacier.dag.model import DatasetNode, PipelineDAG, TaskNode
     from glacier.dag.schema import DatasetSchema
 
+# How a Spark job (Glue ``Arguments``, EMR ``entryPointArguments``) gets its event: the
+# TaskEvent as one JSON string, and a partitioned pipeline's partition as another
+# (``glacier.deploy.asl`` renders them, ``glacier.runtime.spark_entry`` reads them).
+SPARK_EVENT_ARG = "--glacier-event"
+SPARK_PARTITION_ARG = "--glacier-partition"
+
 _REDEPLOY = (
     "deploy the pipeline again with this Glacier version (glacier deploy): its state machine sends the events"
 )

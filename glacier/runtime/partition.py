@@ -49,23 +49,29 @@ def _narrow(event: TaskEvent, location: DatasetLocation, partition: dict[str, st
     return location.model_copy(update={"uri": uri + partition_path(values), "partition": values})
 
 
+def key_dtypes(location: DatasetLocation) -> dict[str, str]:
+    """The dtype each key column of one partition gets back from its path: a declared Date
+    or integer, else String (the path holds text). Every engine adds the keys so."""
+    columns = location.schema_.columns if location.schema_ is not None else {}
+    typed = {key: columns.get(key) for key in location.partition or {}}
+    return {key: dtype if dtype == "Date" or dtype in _INTEGERS else "String" for key, dtype in typed.items()}
+
+
 def with_keys(frame: pl.LazyFrame, location: DatasetLocation) -> pl.LazyFrame:
     """One partition's frame with its key columns back (typed as the schema declares them)."""
     if not location.partition:
         return frame
     import polars as pl
 
-    columns = location.schema_.columns if location.schema_ is not None else {}
     present = set(frame.collect_schema().names())
     keys: list[pl.Expr] = []
-    for key, value in location.partition.items():
+    for key, dtype in key_dtypes(location).items():
         if key in present:  # written with the key inside the files: keep what is stored
             continue
-        literal = pl.lit(value)
-        dtype = columns.get(key)
+        literal = pl.lit(location.partition[key])
         if dtype == "Date":
             literal = literal.str.to_date()
-        elif dtype in _INTEGERS:
+        elif dtype != "String":
             literal = literal.cast(getattr(pl, dtype))
         keys.append(literal.alias(key))
     return frame.with_columns(keys) if keys else frame

@@ -25,7 +25,6 @@ def dataset_at(location: DatasetLocation, options: StorageOptions | None) -> Dat
 class PolarsEngine:
     label = ""
     write_errors: tuple[type[BaseException], ...] = (pl.exceptions.PolarsError,)
-    runs_partitions = True
 
     def read(
         self,

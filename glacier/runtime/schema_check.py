@@ -28,12 +28,11 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from glacier.errors import ExecutionError
-from glacier.formats import Format
+from glacier.formats import TEXT_FORMATS, Format
 
 if TYPE_CHECKING:
     from glacier.dag.schema import DatasetSchema, SchemaComparison, SchemaDifference
 
-TEXT_FORMATS = frozenset({Format.CSV, Format.NDJSON})
 SAMPLE_ROWS = 1000
 # How Polars says a CSV / NDJSON value does not parse as the dtype it was asked for.
 _CSV_PARSE = re.compile(

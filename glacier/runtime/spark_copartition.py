@@ -31,13 +31,14 @@ from pyspark.accumulators import AccumulatorParam
 from glacier.errors import ExecutionError, GlacierError
 from glacier.formats import Format
 from glacier.io import CancelToken, as_lazy
-from glacier.io.datasets.spark_io import spark_read, spark_write
+from glacier.io.datasets.spark_io import spark_write
+from glacier.io.datasets.spark_types import arrow_schema_for, spark_schema
 from glacier.io.location import StorageOptions
+from glacier.runtime import partition
 from glacier.runtime.event import DatasetLocation, TaskEvent
 from glacier.runtime.polars_engine import dataset_at
 from glacier.runtime.schema_check import check_input, check_output
-from glacier.runtime.spark_engine import spark_errors
-from glacier.runtime.spark_types import arrow_schema_for, spark_schema
+from glacier.runtime.spark_engine import read_location, spark_errors, unparsed_input, without_keys
 
 INPUT_COLUMN = "__glacier_input"
 COPARTITIONS_CONF = "spark.glacier.copartitions"  # how many co-partitions (default: shuffle partitions)
@@ -132,7 +133,6 @@ class CoPartitionEngine:
     """A Polars task run co-partitioned on Spark (``label`` names Spark in failures)."""
 
     label = " on Spark"
-    runs_partitions = False
 
     def __init__(self, spark: Any, scratch: Path, keys: list[str], *, s3_connector: bool = False) -> None:
         self.spark = spark
@@ -158,7 +158,8 @@ class CoPartitionEngine:
         added: dict[str, dict[str, str]] | None = None,
     ) -> CoInput:
         self.event = event
-        scan = dataset_at(location, options).load()  # declared text columns read as declared
+        # Declared text columns read as declared; one partition's keys back from its path.
+        scan = partition.with_keys(dataset_at(location, options).load(), location)
         check = check_input(event.task, param, location.uri, scan, location.schema_, location.format)
         if check.added and added is not None:
             added[location.uri] = check.added_columns
@@ -172,9 +173,7 @@ class CoPartitionEngine:
                 fix=f"partition by columns every input of '{event.task}' has (its input '{param}' has "
                 f"{schema.names()}), or drop partition_by to run it with Polars on one node.",
             )
-        df = spark_read(
-            self.spark, location.uri, location.format, options, self.scratch, s3_connector=self.s3_connector
-        )
+        df = read_location(self.spark, event, location, options, self.scratch, s3_connector=self.s3_connector)
         return CoInput(df, schema)
 
     def call(self, func: Callable[..., Any], frames: dict[str, Any]) -> Any:
@@ -226,7 +225,7 @@ class CoPartitionEngine:
         check = check_output(event.task, out.uri, pl.LazyFrame(schema=planned.schema), out.schema_)
         if check.added and added is not None:
             added[out.uri] = check.added_columns
-        df = planned.df
+        df = without_keys(planned.df, out)
         try:
             if out.format is not Format.PARQUET_DIR:
                 # A file is written by one task (coalesce(1)), which would also run every
@@ -247,7 +246,10 @@ class CoPartitionEngine:
         except Exception as exc:
             cause = re.search(re.escape(_MARK) + "(.*?)" + re.escape(_MARK), str(exc), re.S)
             if cause is None:
-                raise
+                bad_input = unparsed_input(event, exc)
+                if bad_input is None:
+                    raise
+                raise bad_input from exc
             raise ExecutionError(
                 f"Task '{event.task}' failed on Spark: {cause.group(1)}",
                 task=event.task,

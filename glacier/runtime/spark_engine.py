@@ -9,6 +9,7 @@ pyspark task's job has none (the Glue / EMR job package for pyspark tasks leaves
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable
@@ -16,9 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from glacier.errors import ExecutionError
+from glacier.formats import TEXT_FORMATS
 from glacier.io.cancel import CancelToken
 from glacier.io.datasets.spark_io import spark_read, spark_write
+from glacier.io.datasets.spark_types import spark_type
 from glacier.io.location import StorageOptions
+from glacier.runtime import partition
 from glacier.runtime.event import DatasetLocation, TaskEvent
 
 _session_lock = threading.Lock()
@@ -73,9 +77,53 @@ def spark_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def declared_columns(location: DatasetLocation) -> dict[str, str] | None:
+    """The declared columns of ``location`` (what a text input is read as)."""
+    return dict(location.schema_.columns) if location.schema_ is not None else None
+
+
+def read_location(
+    spark: Any,
+    event: TaskEvent,
+    location: DatasetLocation,
+    options: StorageOptions | None,
+    scratch: Path,
+    *,
+    s3_connector: bool,
+) -> Any:
+    """Spark's frame of one input: declared text columns typed as declared, and one
+    partition's key columns back from its path (as the Polars engine adds them)."""
+    df = spark_read(
+        spark,
+        location.uri,
+        location.format,
+        options,
+        scratch,
+        s3_connector=s3_connector,
+        declared=declared_columns(location),
+        task=event.task,
+    )
+    if not location.partition:
+        return df
+    from pyspark.sql import functions as F
+
+    for key, dtype in partition.key_dtypes(location).items():
+        if key not in df.columns:  # written with the key inside the files: keep what is stored
+            literal = F.lit(location.partition[key]).cast(spark_type(dtype, key, event.task))
+            df = df.withColumn(key, literal)
+    return df
+
+
+def without_keys(df: Any, location: DatasetLocation) -> Any:
+    """The frame one partition stores: its key columns dropped (its path holds them)."""
+    if not location.partition:
+        return df
+    return df.drop(*(key for key in location.partition if key in df.columns))
+
+
 def check_columns(event: TaskEvent, location: DatasetLocation, columns: list[str]) -> None:
-    """The declared columns an input must have (Spark reads what is stored: the names are
-    checked; the dtypes are Spark's)."""
+    """The declared columns an input must have (a parquet input's dtypes are what is stored;
+    a text input's declared columns are read as declared)."""
     if location.schema_ is None:
         return
     missing = [name for name in location.schema_.columns if name not in columns]
@@ -88,11 +136,37 @@ def check_columns(event: TaskEvent, location: DatasetLocation, columns: list[str
         )
 
 
+# How Spark says a declared text input holds a value that does not parse (FAILFAST reads).
+_MALFORMED = re.compile(r"Malformed records are detected in record parsing: (\[.*?\])")
+_CAUSES = re.compile(r"Caused by: [\w.$]+(?:Exception|Error): (.+?)(?= at [\w.$]+\(| Caused by:|$)")
+
+
+def unparsed_input(event: TaskEvent, exc: BaseException) -> ExecutionError | None:
+    """The error naming the input when ``exc`` is Spark failing to parse a value of a
+    declared CSV / NDJSON input (found while the result is computed); None otherwise."""
+    text = " ".join(str(exc).split())
+    record = _MALFORMED.search(text)
+    declared = {p: loc for p, loc in event.inputs.items() if loc.format in TEXT_FORMATS and loc.schema_}
+    if record is None or not declared:
+        return None
+    named = {p: loc for p, loc in declared.items() if loc.uri.rstrip("/") in text} or declared
+    params = " or ".join(f"'{p}'" for p in named)
+    uris = " / ".join(loc.uri for loc in named.values())
+    causes = _CAUSES.findall(text)
+    why = f" ({causes[-1].strip()})" if causes else ""
+    return ExecutionError(
+        f"Task '{event.task}' cannot read input {params} ('{uris}') as declared: the record "
+        f"{record.group(1)} holds a value that is not its column's declared type{why}. Nothing was written.",
+        task=event.task,
+        fix=f"correct that value in '{uris}', or declare its column as pl.String and convert it in "
+        f"'{event.task}'.",
+    )
+
+
 class SparkEngine:
     """Frames are Spark DataFrames; ``scratch`` is a local folder for copies."""
 
     label = " on Spark"
-    runs_partitions = False
 
     def __init__(self, spark: Any, scratch: Path, *, s3_connector: bool = False) -> None:
         self.spark = spark
@@ -108,9 +182,7 @@ class SparkEngine:
         options: StorageOptions | None,
         added: dict[str, dict[str, str]] | None = None,  # Spark reads check names only: none added
     ) -> Any:
-        df = spark_read(
-            self.spark, location.uri, location.format, options, self.scratch, s3_connector=self.s3_connector
-        )
+        df = read_location(self.spark, event, location, options, self.scratch, s3_connector=self.s3_connector)
         check_columns(event, location, list(df.columns))
         return df
 
@@ -140,13 +212,20 @@ class SparkEngine:
     ) -> tuple[int | None, int]:
         out = event.output
         check_columns(event, out, list(frame.columns))
-        return spark_write(
-            frame,
-            out.uri,
-            out.format,
-            options,
-            self.scratch,
-            partition_by=event.partition_by,
-            cancel=cancel,
-            s3_connector=self.s3_connector,
-        )
+        try:
+            return spark_write(
+                without_keys(frame, out),
+                out.uri,
+                out.format,
+                options,
+                self.scratch,
+                partition_by=event.partition_by,
+                cancel=cancel,
+                s3_connector=self.s3_connector,
+            )
+        except self.write_errors as exc:
+            # An input that does not parse as declared shows only now: name it, not the output.
+            bad_input = unparsed_input(event, exc)
+            if bad_input is None:
+                raise
+            raise bad_input from exc

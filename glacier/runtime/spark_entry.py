@@ -3,8 +3,10 @@ and the code ``glacier run`` runs a Spark task through locally.
 
 The job runs this file with the ``TaskEvent`` as the JSON argument ``--glacier-event``
 (Glue ``Arguments`` / EMR ``entryPointArguments``; other arguments, such as Glue's own, are
-ignored); the code bundle is on the path through ``--extra-py-files`` (Glue) or
-``--py-files`` (EMR). What runs depends on the task the event names:
+ignored), and in a partitioned pipeline the execution's partition as the JSON argument
+``--glacier-partition`` (the event then reads and publishes that partition only); the code
+bundle is on the path through ``--extra-py-files`` (Glue) or ``--py-files`` (EMR). What
+runs depends on the task the event names:
 
 - **pyspark-typed** (annotated with ``pyspark.sql.DataFrame``): a SparkSession (the
   cluster's), each input read by Spark in its format, the task called, its DataFrame written
@@ -35,7 +37,7 @@ from glacier.errors import ExecutionError
 from glacier.io.cancel import CancelToken
 from glacier.io.location import StorageOptions
 from glacier.runtime import core
-from glacier.runtime.event import TaskEvent, TaskResult
+from glacier.runtime.event import SPARK_EVENT_ARG, SPARK_PARTITION_ARG, TaskEvent, TaskResult
 
 SparkMode = Literal["pyspark", "copartitioned", "driver"]
 
@@ -51,13 +53,24 @@ class SparkRun:
 
 
 def parse_event(argv: Sequence[str]) -> dict[str, object]:
-    """The ``--glacier-event`` JSON among the job's arguments (Glue adds its own, ignored)."""
+    """The ``--glacier-event`` JSON among the job's arguments (Glue adds its own, ignored),
+    with a partitioned pipeline's ``--glacier-partition`` (the execution's partition) in it:
+    the event then runs that one partition, as a Lambda task's does."""
     parser = argparse.ArgumentParser(prog="glacier-entry", add_help=False)
-    parser.add_argument("--glacier-event", required=True)
+    parser.add_argument(SPARK_EVENT_ARG, dest="event", required=True)
+    parser.add_argument(SPARK_PARTITION_ARG, dest="partition")
     known, _unknown = parser.parse_known_args(list(argv))
-    event = json.loads(known.glacier_event)
+    event = json.loads(known.event)
     if not isinstance(event, dict):
-        raise SystemExit("glacier: --glacier-event must be a JSON object (a TaskEvent).")
+        raise SystemExit(f"glacier: {SPARK_EVENT_ARG} must be a JSON object (a TaskEvent).")
+    if known.partition is not None:
+        partition = json.loads(known.partition)
+        if not isinstance(partition, dict):
+            raise SystemExit(
+                f"glacier: {SPARK_PARTITION_ARG} must be a JSON object of partition keys to values "
+                f'(e.g. {{"date": "2026-11-30"}}), not {known.partition}.'
+            )
+        event["partition"] = partition
     return event
 
 

@@ -19,11 +19,9 @@ import polars as pl
 from glacier.config import StorageConfig
 from glacier.dag.contract import CompiledPipeline
 from glacier.dag.schema import python_dtype
-from glacier.formats import Format, format_for_path
+from glacier.formats import TEXT_FORMATS, Format, format_for_path
 from glacier.io import dataset_uri, scan_uri, storage_options
 from glacier.io.location import StorageOptions
-
-TEXT_FORMATS = frozenset({Format.CSV, Format.NDJSON})
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,12 @@ import polars as pl
 from glacier import Pipeline, Provider
 from glacier.config import AwsConfig, LambdaConfig, SparkConfig
 
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/glacier-emr:py311"  # emr-7.x + python3.11
 provider = Provider(config=AwsConfig(region="eu-west-1"))
 small = provider.serverless(config=LambdaConfig(memory=2048, timeout=300, ephemeral_storage=4096,
                                                 architecture="x86_64", python_version="3.13"))
 glue = provider.spark(config=SparkConfig(workers=5, worker_type="G.2X", timeout_minutes=30))
-emr = provider.spark(config=SparkConfig(engine="emr-serverless", workers=4))
+emr = provider.spark(config=SparkConfig(engine="emr-serverless", emr_image=IMAGE, workers=4))
 
 raw = provider.bucket(bucket="lake", path="raw/events/")
 ref = provider.bucket(bucket="shared-ref", path="ref.csv", managed=False)

@@ -331,6 +331,7 @@ def test_spark_event_argument_renders_the_task_event() -> None:
     task = compiled.dag.task("join_data")
     targets = {t.name: asl.GlueTarget(t.name) for t in compiled.dag.tasks}
     state = asl.build_definition(compiled.dag, targets)["States"]["join_data"]
+    assert list(state["Parameters"]["Arguments"]) == ["--glacier-event.$"]  # unpartitioned: no partition
     rendered = render_format(state["Parameters"]["Arguments"]["--glacier-event.$"], "run-42")
     event = TaskEvent.model_validate_json(rendered)
     assert event.task == "join_data" and event.code_ref == task.code_ref and event.execution == "run-42"

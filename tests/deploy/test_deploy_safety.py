@@ -167,10 +167,11 @@ import polars as pl
 from glacier import Pipeline, Provider
 from glacier.config import AwsConfig, SparkConfig
 
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/glacier-emr:py311"  # emr-7.x + python3.11
 provider = Provider(config=AwsConfig(region="eu-west-1"))
 fn = provider.serverless()
 glue = provider.spark()
-emr = provider.spark(config=SparkConfig(engine="emr-serverless"))
+emr = provider.spark(config=SparkConfig(engine="emr-serverless", emr_image=IMAGE))
 src = provider.bucket(bucket="lake", path="src.parquet")
 a = provider.bucket(bucket="lake", path="a.parquet")
 b = provider.bucket(bucket="lake", path="b.parquet")

@@ -38,10 +38,13 @@ from glacier.config import AwsConfig, SparkConfig
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/glacier-emr:py311"  # emr-7.x + python3.11
 provider = Provider(config=AwsConfig(region="us-east-1"))
 glue = provider.spark(config=SparkConfig(workers=10, execution_class="FLEX"))
-emr = provider.spark(config=SparkConfig(engine="emr-serverless", workers=3))
-emr_wide = provider.spark(config=SparkConfig(engine="emr-serverless", workers=5, worker_type="G.2X"))
+emr = provider.spark(config=SparkConfig(engine="emr-serverless", emr_image=IMAGE, workers=3))
+emr_wide = provider.spark(
+    config=SparkConfig(engine="emr-serverless", emr_image=IMAGE, workers=5, worker_type="G.2X")
+)
 small = provider.serverless()
 
 
@@ -182,6 +185,8 @@ def test_each_emr_task_is_a_sync_job_run_on_the_one_application(mixed: PlanResul
         assert params["JobDriver"]["SparkSubmit"]["EntryPointArguments.$"].startswith(
             "States.Array('--glacier-event', States.Format('"
         )
+        # An unpartitioned pipeline's runs get no partition argument.
+        assert "--glacier-partition" not in params["JobDriver"]["SparkSubmit"]["EntryPointArguments.$"]
         logging = params["ConfigurationOverrides"]["MonitoringConfiguration"][
             "CloudWatchLoggingConfiguration"
         ]
@@ -295,6 +300,7 @@ from glacier.config import AwsConfig, SparkConfig
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/glacier-emr:py311"  # emr-7.x + python3.11
 provider = Provider(config=AwsConfig(region="us-east-1"))
 spark = provider.spark(config=SparkConfig({config}))
 
@@ -341,7 +347,7 @@ def test_pulumi_up_builds_and_uploads_the_package_the_job_reads(
             "SparkConfig(worker_type='G.1X')",
         ),
         (
-            'engine="emr-serverless", worker_type="G.8X"',
+            'engine="emr-serverless", emr_image=IMAGE, worker_type="G.8X"',
             r"Task 'dedupe' of pipeline 'spark_only' asks for worker type G\.8X \(32 vCPU\) on EMR "
             "Serverless",
             "SparkConfig(worker_type='G.4X')",
@@ -355,3 +361,48 @@ def test_a_worker_type_the_engine_lacks_is_refused(
     with pytest.raises(DeploymentError, match=message) as info:
         plan(str(path), options=DeployOptions(build_layer=False))
     assert fix in (info.value.fix or "")
+
+
+def test_the_emr_application_runs_the_tasks_python_311_image(mixed: PlanResult) -> None:
+    (app,) = mixed.by_type("aws:emrserverless/application:Application")
+    assert app.inputs["imageConfiguration"] == {
+        "imageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/glacier-emr:py311"
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "message", "fix"),
+    [
+        (
+            'engine="emr-serverless"',
+            r"Task\(s\) 'dedupe' of pipeline 'spark_only' run on EMR Serverless, whose stock emr-7\.\d+\.0 "
+            r"image has Python 3\.9 only; glacier's runtime and the job package need CPython 3\.11",
+            "dnf install -y python3.11",
+        ),
+        (
+            'engine="emr-serverless", emr_image="docker.io/library/python:3.11"',
+            r"emr_image.*must be an ECR image URI",
+            "",
+        ),
+        ("emr_image=IMAGE", r"emr_image.*is for engine='emr-serverless' only", ""),
+    ],
+)
+def test_an_emr_task_without_a_python_311_image_is_refused(
+    tmp_path: Path, config: str, message: str, fix: str
+) -> None:
+    from glacier.errors import GlacierError
+
+    path = write_project(tmp_path, GLUE_PYSPARK_ONLY.format(config=config), "spark_no_image.py")
+    with pytest.raises(GlacierError, match=message) as info:
+        plan(str(path), options=DeployOptions(build_layer=False))
+    assert fix in (info.value.fix or "") + str(info.value)
+
+
+def test_emr_tasks_of_one_pipeline_share_one_image(tmp_path: Path) -> None:
+    two = MIXED.replace(
+        "emr_image=IMAGE, workers=5", 'emr_image=IMAGE.replace(":py311", ":other"), workers=5'
+    )
+    assert two != MIXED
+    path = write_project(tmp_path, two, "two_images.py")
+    with pytest.raises(DeploymentError, match=r"one application, with one image, but they name 2 images"):
+        plan(str(path), options=DeployOptions(build_layer=False))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -52,6 +53,14 @@ def broken(orders: DataFrame) -> DataFrame:
 
 def not_a_frame(orders: DataFrame) -> DataFrame:
     return 42  # type: ignore[return-value]
+
+
+def same(df: DataFrame) -> DataFrame:
+    return df
+
+
+def same_polars(df: pl.LazyFrame) -> pl.LazyFrame:
+    return df
 
 
 def totals(orders: pl.LazyFrame, customers: pl.LazyFrame) -> pl.LazyFrame:
@@ -204,6 +213,71 @@ def test_a_failing_spark_job_leaves_the_previous_version(
             main(["--glacier-event", json.dumps(event)])
         assert (lake / "out.parquet").read_bytes() == before
     assert not [p.name for p in lake.iterdir() if p.name.startswith(".glacier-tmp-")]
+
+
+# Text inputs whose values Spark would infer otherwise: zip codes with leading zeros (an int
+# to Spark), small integers (int32 / long), a date held as a JSON string, a whole-number ratio.
+DECLARED_TEXT = {
+    "csv": (
+        "people.csv",
+        "customer_id,zip,since,score\n1,01234,2026-11-01,1.5\n2,00501,2026-11-02,2\n",
+        {"customer_id": "Int64", "zip": "String", "since": "Date", "score": "Float64"},
+    ),
+    "ndjson": (
+        "codes.jsonl",
+        '{"id": 1, "code": "007", "day": "2026-11-01", "ratio": 1}\n'
+        '{"id": 2, "code": "042", "day": "2026-11-02", "ratio": 2.5}\n',
+        {"id": "Int32", "code": "String", "day": "Date", "ratio": "Float64"},
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(DECLARED_TEXT))
+def test_declared_text_inputs_read_as_declared_on_spark_as_on_polars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    from glacier.errors import ExecutionError
+    from glacier.runtime import core
+    from glacier.runtime.spark_entry import run_on_spark
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "sparktasks.py").write_text(TASKS)
+    import sparktasks
+
+    name, text, columns = DECLARED_TEXT[fmt]
+    (tmp_path / name).write_text(text)
+
+    def event(task: str, out: str) -> TaskEvent:
+        source = {"uri": str(tmp_path / name), "format": fmt, "schema": {"columns": columns}}
+        return TaskEvent.model_validate(
+            {
+                "pipeline": "declared",
+                "task": task,
+                "code_ref": f"sparktasks:{task}",
+                "inputs": {"df": source},
+                "output": {"uri": str(tmp_path / out), "format": "parquet"},
+            }
+        )
+
+    run = run_on_spark(event("same", "spark.parquet"), sparktasks.same, None)
+    core.execute_task(event("same_polars", "polars.parquet"), sparktasks.same_polars, None)
+    assert run.mode == "pyspark"
+    on_spark = pl.read_parquet(tmp_path / "spark.parquet")
+    on_polars = pl.read_parquet(tmp_path / "polars.parquet")
+    assert dict(on_spark.schema) == {c: getattr(pl, d)() for c, d in columns.items()}  # as declared
+    assert_same(on_spark, on_polars, by=[next(iter(columns))])
+
+    # A value that is not what is declared fails the read (as on Polars), never a null.
+    bad = text.replace("2026-11-02", "not-a-date")
+    (tmp_path / name).write_text(bad)
+    before = (tmp_path / "spark.parquet").read_bytes()
+    with pytest.raises(
+        ExecutionError,
+        match=rf"Task 'same' cannot read input 'df' \('{re.escape(str(tmp_path / name))}'\) as declared: "
+        r"the record \[.*\] holds a value .*not-a-date.*Fix: correct that value",
+    ):
+        run_on_spark(event("same", "spark.parquet"), sparktasks.same, None)
+    assert (tmp_path / "spark.parquet").read_bytes() == before
 
 
 def _copartitioned(lake: Path, task: str, output: tuple[str, str]) -> TaskEvent:

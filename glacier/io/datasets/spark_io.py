@@ -22,16 +22,17 @@ import csv
 import io
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from glacier.errors import ExecutionError
-from glacier.formats import Format
+from glacier.formats import TEXT_FORMATS, Format
 from glacier.io.cancel import CancelToken
 from glacier.io.datasets.current import directory_versions, read_source
 from glacier.io.datasets.filestage import open_stage
 from glacier.io.datasets.objects import put_bytes
+from glacier.io.datasets.spark_types import declared_schema
 from glacier.io.datasets.stored import HIDDEN_PREFIXES
 from glacier.io.location import StorageOptions, is_s3, split_s3
 from glacier.io.s3 import S3Client
@@ -74,24 +75,49 @@ def spark_read(
     scratch: Path,
     *,
     s3_connector: bool = False,
+    declared: Mapping[str, str] | None = None,
+    task: str = "?",
 ) -> Any:
-    """A Spark DataFrame over the published data at ``uri``."""
+    """A Spark DataFrame over the published data at ``uri``. ``declared``: the dataset's
+    declared columns (name -> Polars dtype name); a CSV / NDJSON file, which stores no
+    dtypes, reads them as declared, as the Polars read does (``scan_dtypes``)."""
+    typed = dict(declared or {}) if fmt in TEXT_FORMATS else {}
     if _via_polars(uri, fmt, s3_connector):
         try:
+            from glacier.dag.schema import to_polars
             from glacier.io.datasets import open_dataset
         except ImportError:
             raise _polars_needed(uri, fmt) from None
         local = scratch / f"in-{secrets.token_hex(4)}.parquet"
-        open_dataset(uri, fmt, options).load().sink_parquet(local)
+        dtypes = {name: to_polars(dtype) for name, dtype in typed.items()}
+        open_dataset(uri, fmt, options, dtypes=dtypes).load().sink_parquet(local)
         return spark.read.parquet(str(local))
     if fmt is Format.PARQUET_DIR:
         source = read_source(uri, directory_versions(uri, options))
         paths = [source] if isinstance(source, str) else source
         return spark.read.option("basePath", paths[0] if isinstance(source, str) else uri).parquet(*paths)
-    reader = spark.read
+    reader = spark.read.option("header", "true") if fmt is Format.CSV else spark.read
+    if typed:
+        return _read_declared(reader, uri, fmt, typed, task)
     if fmt is Format.CSV:
-        reader = reader.option("header", "true").option("inferSchema", "true")
+        reader = reader.option("inferSchema", "true")
     return getattr(reader, str(SPARK_FORMATS[fmt]))(uri)
+
+
+def _read_declared(reader: Any, uri: str, fmt: Format, declared: dict[str, str], task: str) -> Any:
+    """A text file read with a schema: its declared columns as declared, the others as Spark
+    infers them; a value that does not parse as declared fails the read (FAILFAST), as it
+    fails the Polars read, instead of becoming a null."""
+    name = str(SPARK_FORMATS[fmt])
+    found = getattr(reader, name)(uri)  # CSV: the header line only; JSON lines: inferred
+    inferred = {f.name: f.dataType for f in found.schema.fields}
+    columns = list(found.columns)  # CSV: by position, as in the header
+    if fmt is Format.NDJSON:  # by name: declared ones first, in order (Spark infers them sorted)
+        columns = [c for c in declared if c in inferred] + [c for c in columns if c not in declared]
+    if fmt is Format.CSV and any(c not in declared for c in columns):
+        inferred = {f.name: f.dataType for f in reader.option("inferSchema", "true").csv(uri).schema.fields}
+    schema = declared_schema(columns, declared, inferred, task=task)
+    return getattr(reader.schema(schema).option("mode", "FAILFAST"), name)(uri)
 
 
 def spark_write(

@@ -27,8 +27,6 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-pytest.importorskip("glacier.runtime.core", reason="needs the shared read/run/write core (issue 3)")
-
 from glacier.dag.contract import CompiledPipeline
 from glacier.deploy import asl, naming
 from glacier.deploy.plan import PlanResult, plan

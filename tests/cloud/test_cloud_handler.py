@@ -13,8 +13,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-pytest.importorskip("glacier.runtime.core", reason="needs the shared read/run/write core (issue 3)")
-
 from glacier.code import import_code_ref
 from glacier.errors import ExecutionError
 from glacier.runtime import glue_entry, lambda_handler

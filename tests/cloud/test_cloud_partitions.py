@@ -135,3 +135,48 @@ def test_cli_run_cloud_partition_starts_that_partition(
     bad = runner.invoke(app, ["run", EXAMPLE, "--cloud", "--no-wait", "--partition", "date=2026-11-31"])
     assert bad.exit_code == 1 and "is not a date" in bad.output and "Traceback" not in bad.output
     assert len(sfn.list_executions(stateMachineArn=arn)["executions"]) == 1  # nothing started
+
+
+def test_one_partition_publishes_under_its_planned_role_with_iam_enforced(
+    pipeline: CompiledPipeline, enforced_iam: Any, s3_client: Any
+) -> None:
+    """The task event the deployed definition sends for one day, run by the Lambda handler
+    with the task's planned role (moto's IAM and STS, every S3 request authorised): each day
+    is published beside the days already there and no staging key is left behind, so the
+    role's S3 grants cover a partition's version and manifest. (The event's catalog target is
+    dropped: moto authorises Glue requests against the resource "*", which the role's
+    table-scoped grant cannot match; tests/schema/test_catalog_runtime.py covers the Glue
+    partitions.)"""
+    import io
+
+    from glacier.deploy.plan import plan
+    from glacier.io import scan_uri
+    from glacier.runtime import lambda_handler
+    from tests.cloud.test_cloud_e2e import EXECUTION, _as_task, _task_role
+
+    dag = pipeline.dag
+    (task,) = dag.tasks
+    source, out = dag.dataset(task.inputs["clicks"]), dag.dataset(task.output)
+    planned = plan(EXAMPLE, loader=load_pipelines)
+    s3_client.create_bucket(Bucket=source.bucket)
+    for day, rows in (("2026-11-01", 3), ("2026-11-02", 5)):
+        buffer = io.BytesIO()
+        pl.DataFrame({"user_id": list(range(rows)), "kind": ["view"] * rows}).write_parquet(buffer)
+        s3_client.put_object(
+            Bucket=source.bucket, Key=f"{source.path}date={day}/part.parquet", Body=buffer.getvalue()
+        )
+    state = json.loads(planned.get(f"{dag.name}-sfn").inputs["definition"])["States"][task.name]
+    payload = {k: v for k, v in state["Parameters"]["Payload"].items() if not k.endswith(".$")}
+    payload["output"] = {k: v for k, v in payload["output"].items() if k != "catalog"}
+
+    credentials = _task_role(enforced_iam, planned, dag.name, task.name)
+    for day in ("2026-11-01", "2026-11-02"):
+        with _as_task(enforced_iam, credentials):
+            result = lambda_handler.run_event({**payload, "partition": {"date": day}, "execution": EXECUTION})
+        assert result["output"] == f"s3://{out.bucket}/{out.path}date={day}/"
+
+    storage = {"aws_region": "us-east-1", "aws_endpoint_url": enforced_iam.endpoint}
+    published = scan_uri(f"s3://{out.bucket}/{out.path}", out.format, storage).collect()
+    assert sorted(published.select("kind", "clicks", "users").rows()) == [("view", 3, 3), ("view", 5, 5)]
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=out.bucket).get("Contents", [])]
+    assert not [k for k in keys if ".glacier-tmp-" in k], keys

@@ -44,6 +44,7 @@ from glacier.formats import Format
 from glacier.io.location import StorageOptions, is_s3, split_s3
 from glacier.io.read import HIDDEN_PREFIXES, StoredDataset
 from glacier.io.s3 import S3Client
+from glacier.io.sqlite_wal import use_wal
 
 RACY_WINDOW_NS = 2_000_000_000  # > the coarsest timestamp tick in use (FAT: 2 s)
 MEMO_MAX_AGE_NS = 90 * 24 * 3600 * 1_000_000_000
@@ -174,7 +175,7 @@ class ContentIds:
         try:
             self.memo_path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.memo_path, timeout=5.0, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
+            use_wal(conn, wait=5.0)  # concurrent runs share the memo (one per user)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(_SCHEMA)
             with conn:

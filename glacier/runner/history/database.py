@@ -7,12 +7,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from glacier.errors import HistoryError
+from glacier.io.sqlite_wal import use_wal
 from glacier.runner.history.schema import CURRENT_VERSION, NewerSchema, migrate, stored_version
 
 _ELSEWHERE = "pass --state-dir (or set GLACIER_STATE_DIR to) another folder"
@@ -26,23 +26,6 @@ def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def _use_wal(conn: sqlite3.Connection, wait: float = 30.0) -> None:
-    """Put the database in WAL mode (a setting of the file, kept once made). Changing the
-    mode needs the database alone and SQLite answers "locked" at once, without its busy
-    wait, when another connection has it open (concurrent partitions of a backfill opening a
-    new state folder together): so look first, and retry for up to ``wait`` seconds."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() >= deadline:
-                raise
-            time.sleep(0.05)
-
-
 def open_writer(path: Path) -> sqlite3.Connection:
     """A connection that can write, on a database at the current schema (created, or
     migrated, as needed), in a folder created as needed."""
@@ -50,7 +33,7 @@ def open_writer(path: Path) -> sqlite3.Connection:
     _refuse_folder_as_database(path)
     conn = _connect(str(path))
     try:
-        _use_wal(conn)
+        use_wal(conn)
         # WAL + NORMAL: no fsync per commit (one per checkpoint); the database cannot
         # corrupt, a power cut may drop the last records, which only costs a re-run
         # (a cache hit also needs the output's fingerprint to match).

@@ -17,6 +17,7 @@ from typing import Any
 
 from glacier.config import AwsConfig
 from glacier.dag.model import PipelineDAG, TaskNode, dependency_map
+from glacier.dag.partitions import partitioned_datasets
 from glacier.deploy import naming, partition_entry
 from glacier.deploy.schedule import Leaf, Node, Series, schedule, tasks_of
 from glacier.deploy.timeouts import state_timeout
@@ -100,7 +101,7 @@ def build_definition(
     plan = schedule(dependency_map(dag.tasks), weights)
     builder = _Builder(dag, targets, partition or _storage_partition(dag), catalog or {})
     start, states = builder.chain(plan, end=True)
-    if any(ds.partition_by for ds in dag.datasets):
+    if builder.partitioned:
         resolver = next((t.function_name for t in targets.values() if isinstance(t, LambdaTarget)), None)
         start, entry = partition_entry.entry_states(dag, start, resolver, builder.integration, LAMBDA_RETRY)
         states = {**entry, **states}
@@ -170,6 +171,9 @@ class _Builder:
         self.partition = partition
         self.catalog = catalog
         self.parallels = 0
+        # A partitioned pipeline's execution input names the partition each task runs
+        # (partition_entry puts it at $.partition before the first task).
+        self.partitioned = bool(partitioned_datasets(dag))
 
     def chain(self, node: Node, *, end: bool) -> tuple[str, dict[str, Any]]:
         """States running ``node``; returns its first state's name and all its states.
@@ -240,9 +244,7 @@ class _Builder:
     def invocation(self, task: TaskNode) -> dict[str, Any]:
         target = self.targets[task.name]
         event = task_event(self.dag, task, self.catalog)
-        # A partitioned pipeline's execution input names the partition each task runs
-        # (partition_entry puts it at $.partition before the first task).
-        partitioned = any(ds.partition_by for ds in self.dag.datasets)
+        partitioned = self.partitioned
         if isinstance(target, LambdaTarget):
             payload = {**event, "execution.$": "$$.Execution.Name"}
             if partitioned:

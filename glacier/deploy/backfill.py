@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from glacier.dag.model import PipelineDAG
+from glacier.dag.partitions import partitioned_datasets
 from glacier.deploy import naming
 from glacier.deploy.asl import Target, _storage_partition, build_definition
 from glacier.errors import DeploymentError
@@ -55,7 +56,7 @@ def build_backfill_definition(
     inline (``{"partitions": [...]}``) or read from a JSON list in S3 (``items_from_s3``, what
     is deployed: ``{"items": {"bucket": ..., "key": ...}}``; a Map's states are one set, and
     state names are unique in a definition, so one state machine has one kind of reader)."""
-    if not any(ds.partition_by for ds in dag.datasets):
+    if not partitioned_datasets(dag):
         raise DeploymentError(
             f"Pipeline '{dag.name}' has no partitioned dataset to backfill.",
             fix="declare partition_by=['date'] on its directory datasets.",

@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from glacier.dag.partitions import partitioned_datasets
 from glacier.deploy import asl, backfill, iam, naming
 from glacier.deploy.compute import ComputeLayer
 
@@ -108,7 +109,7 @@ class OrchestrationLayer(ComputeLayer):
         executions each run one partition through the pipeline's own task states; its role may
         run those tasks, start and watch its own children and read the item lists
         (``backfills/`` in the artifacts bucket, named by the state machine's tag)."""
-        if not any(ds.partition_by for ds in self.dag.datasets):
+        if not partitioned_datasets(self.dag):
             return None
         name = backfill.backfill_state_machine_name(self.dag.name)
         options = self.options

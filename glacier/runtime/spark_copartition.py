@@ -31,14 +31,13 @@ from pyspark.accumulators import AccumulatorParam
 from glacier.errors import ExecutionError, GlacierError
 from glacier.formats import Format
 from glacier.io import CancelToken, as_lazy
-from glacier.io.datasets.spark_io import spark_write
 from glacier.io.datasets.spark_types import arrow_schema_for, spark_schema
 from glacier.io.location import StorageOptions
 from glacier.runtime import partition
 from glacier.runtime.event import DatasetLocation, TaskEvent
 from glacier.runtime.polars_engine import dataset_at
 from glacier.runtime.schema_check import check_input, check_output
-from glacier.runtime.spark_engine import read_location, spark_errors, unparsed_input, without_keys
+from glacier.runtime.spark_engine import read_location, spark_errors, unparsed_input, write_result
 
 INPUT_COLUMN = "__glacier_input"
 COPARTITIONS_CONF = "spark.glacier.copartitions"  # how many co-partitions (default: shuffle partitions)
@@ -225,21 +224,14 @@ class CoPartitionEngine:
         check = check_output(event.task, out.uri, pl.LazyFrame(schema=planned.schema), out.schema_)
         if check.added and added is not None:
             added[out.uri] = check.added_columns
-        df = without_keys(planned.df, out)
+        df = planned.df
         try:
             if out.format is not Format.PARQUET_DIR:
                 # A file is written by one task (coalesce(1)), which would also run every
                 # co-partition in that one task: compute them in parallel first.
                 df = df.localCheckpoint(eager=True)
-            return spark_write(
-                df,
-                out.uri,
-                out.format,
-                options,
-                self.scratch,
-                partition_by=event.partition_by,
-                cancel=cancel,
-                s3_connector=self.s3_connector,
+            return write_result(
+                df, event, options, self.scratch, cancel=cancel, s3_connector=self.s3_connector
             )
         except GlacierError:
             raise

@@ -121,6 +121,30 @@ def without_keys(df: Any, location: DatasetLocation) -> Any:
     return df.drop(*(key for key in location.partition if key in df.columns))
 
 
+def write_result(
+    df: Any,
+    event: TaskEvent,
+    options: StorageOptions | None,
+    scratch: Path,
+    *,
+    cancel: CancelToken | None,
+    s3_connector: bool,
+) -> tuple[int | None, int]:
+    """Publish a task's Spark result at its output (one partition: without its key columns);
+    returns rows and bytes. Both Spark engines write through here."""
+    out = event.output
+    return spark_write(
+        without_keys(df, out),
+        out.uri,
+        out.format,
+        options,
+        scratch,
+        partition_by=event.partition_by,
+        cancel=cancel,
+        s3_connector=s3_connector,
+    )
+
+
 def check_columns(event: TaskEvent, location: DatasetLocation, columns: list[str]) -> None:
     """The declared columns an input must have (a parquet input's dtypes are what is stored;
     a text input's declared columns are read as declared)."""
@@ -213,15 +237,8 @@ class SparkEngine:
         out = event.output
         check_columns(event, out, list(frame.columns))
         try:
-            return spark_write(
-                without_keys(frame, out),
-                out.uri,
-                out.format,
-                options,
-                self.scratch,
-                partition_by=event.partition_by,
-                cancel=cancel,
-                s3_connector=self.s3_connector,
+            return write_result(
+                frame, event, options, self.scratch, cancel=cancel, s3_connector=self.s3_connector
             )
         except self.write_errors as exc:
             # An input that does not parse as declared shows only now: name it, not the output.

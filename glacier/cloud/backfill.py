@@ -19,7 +19,7 @@ from glacier.cloud.runner import (
     Echo,
     _call,
     _execution_name,
-    aws_client,
+    deployment_client,
     find_state_machine,
     start_and_follow,
 )
@@ -81,4 +81,6 @@ def _clients(
     pipeline: CompiledPipeline, *, region: str | None, profile: str | None, endpoint_url: str | None
 ) -> tuple[Any, Any]:
     where = {"region": region, "profile": profile, "endpoint_url": endpoint_url}
-    return aws_client(pipeline.dag, "stepfunctions", **where), aws_client(pipeline.dag, "s3", **where)
+    return deployment_client(pipeline.dag, "stepfunctions", **where), deployment_client(
+        pipeline.dag, "s3", **where
+    )

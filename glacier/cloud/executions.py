@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from glacier.cloud.runner import TERMINAL, _call, _client, _history, _Progress, find_state_machine
+from glacier.cloud.runner import (
+    TERMINAL,
+    _call,
+    _history,
+    _Progress,
+    find_state_machine,
+    step_functions_client,
+)
 from glacier.dag.contract import CompiledPipeline
 
 
@@ -39,7 +46,7 @@ def list_executions(
 ) -> list[ExecutionSummary]:
     """The ``limit`` most recent executions of the pipeline's deployed state machine."""
     dag = pipeline.dag
-    sfn = client or _client(dag, region=region, profile=profile, endpoint_url=endpoint_url)
+    sfn = client or step_functions_client(dag, region=region, profile=profile, endpoint_url=endpoint_url)
     arn = state_machine_arn or find_state_machine(sfn, dag.name)
     listed = _call(dag.name, lambda: _recent(sfn, arn, limit), "list executions")
     return [_summary(sfn, dag.name, execution) for execution in listed]

@@ -76,7 +76,7 @@ def run_cloud(
     dag = pipeline.dag
     checked = None if partition is None else check_run_partition(dag, dict(partition))
     execution_input = json.dumps({"partition": checked} if checked else {})
-    sfn = client or _client(dag, region=region, profile=profile, endpoint_url=endpoint_url)
+    sfn = client or step_functions_client(dag, region=region, profile=profile, endpoint_url=endpoint_url)
     arn = state_machine_arn or find_state_machine(sfn, dag.name)
     return start_and_follow(
         sfn,
@@ -141,11 +141,13 @@ def find_state_machine(sfn: Any, pipeline: str, name: str | None = None) -> str:
     )
 
 
-def _client(dag: PipelineDAG, *, region: str | None, profile: str | None, endpoint_url: str | None) -> Any:
-    return aws_client(dag, "stepfunctions", region=region, profile=profile, endpoint_url=endpoint_url)
+def step_functions_client(
+    dag: PipelineDAG, *, region: str | None, profile: str | None, endpoint_url: str | None
+) -> Any:
+    return deployment_client(dag, "stepfunctions", region=region, profile=profile, endpoint_url=endpoint_url)
 
 
-def aws_client(
+def deployment_client(
     dag: PipelineDAG, service: str, *, region: str | None, profile: str | None, endpoint_url: str | None
 ) -> Any:
     """A boto3 client for ``service`` where the pipeline is deployed: region, profile and

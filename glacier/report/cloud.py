@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from glacier.cloud.runner import _call, _client, _history, find_state_machine
+from glacier.cloud.runner import _call, _history, find_state_machine, step_functions_client
 from glacier.config import SparkConfig
 from glacier.dag.model import PipelineDAG, TaskNode
 from glacier.deploy import naming
@@ -62,7 +62,7 @@ class CloudRuns:
 
     def _sfn(self, dag: PipelineDAG) -> Any:
         if self._client is None:
-            self._client = _client(dag, **self._options)
+            self._client = step_functions_client(dag, **self._options)
         return self._client
 
     def state_machine(self, dag: PipelineDAG) -> str:

@@ -81,6 +81,5 @@ def _clients(
     pipeline: CompiledPipeline, *, region: str | None, profile: str | None, endpoint_url: str | None
 ) -> tuple[Any, Any]:
     where = {"region": region, "profile": profile, "endpoint_url": endpoint_url}
-    return deployment_client(pipeline.dag, "stepfunctions", **where), deployment_client(
-        pipeline.dag, "s3", **where
-    )
+    dag = pipeline.dag
+    return deployment_client(dag, "stepfunctions", **where), deployment_client(dag, "s3", **where)

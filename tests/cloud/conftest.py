@@ -156,6 +156,27 @@ class EnforcedIam:
             "AWS_SESSION_TOKEN": creds["SessionToken"],
         }
 
+    def task_role(self, planned: Any, pipeline: str, task: str) -> dict[str, str]:
+        """The task's role as ``planned`` (a ``glacier plan`` result) declares it, created in
+        moto's IAM and assumed through its STS: the credentials."""
+        role = planned.get(f"{pipeline}-{task}-role").inputs
+        policy = planned.get(f"{pipeline}-{task}-policy").inputs["policy"]
+        return self.assume(self.role(role["name"], role["assumeRolePolicy"], policy))
+
+    @contextlib.contextmanager
+    def as_task(self, credentials: dict[str, str]) -> Iterator[None]:
+        """The environment Lambda gives a function (its role's credentials, the region), the
+        endpoint of the moto server, and every request authenticated and authorised."""
+        with pytest.MonkeyPatch.context() as env:
+            for name, value in {
+                **credentials,
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_REGION": "us-east-1",
+            }.items():
+                env.setenv(name, value)
+            with self.enforced():
+                yield
+
     def user(self, name: str, policy: dict[str, Any]) -> tuple[str, str]:
         """(Re)create IAM user ``name`` with one inline policy; a new (key id, secret)."""
         try:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import io
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -128,28 +126,6 @@ def _invoke(state: dict[str, Any]) -> dict[str, Any]:
     return lambda_handler.run_event(event)
 
 
-def _task_role(iam: EnforcedIam, planned: PlanResult, pipeline: str, task: str) -> dict[str, str]:
-    """The task's planned role, created in moto's IAM and assumed through its STS."""
-    role = planned.get(f"{pipeline}-{task}-role").inputs
-    policy = planned.get(f"{pipeline}-{task}-policy").inputs["policy"]
-    return iam.assume(iam.role(role["name"], role["assumeRolePolicy"], policy))
-
-
-@contextmanager
-def _as_task(iam: EnforcedIam, credentials: dict[str, str]) -> Iterator[None]:
-    """The environment Lambda gives a function (its role's credentials, the region), the
-    endpoint of the moto server, and every request authenticated and authorised."""
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in {
-            **credentials,
-            "AWS_ENDPOINT_URL": iam.endpoint,
-            "AWS_REGION": "us-east-1",
-        }.items():
-            env.setenv(name, value)
-        with iam.enforced():
-            yield
-
-
 def _local_reference(compiled: CompiledPipeline, sources: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """What the pipeline computes with Polars alone, per dataset."""
     frames = {ds_id: df.lazy() for ds_id, df in sources.items()}
@@ -210,8 +186,8 @@ def _run_pipeline_in_cloud_order(compiled: CompiledPipeline, planned: PlanResult
         assert set(dag.upstream_tasks(name)) <= before[naming.state_name(name)] <= set(names[:i])
     for state, name in zip(states, names, strict=True):
         task = dag.task(name)
-        credentials = _task_role(iam, planned, dag.name, task.name)
-        with _as_task(iam, credentials):
+        credentials = iam.task_role(planned, dag.name, task.name)
+        with iam.as_task(credentials):
             result = _invoke(state)
         out = dag.dataset(task.output)
         assert result["task"] == task.name and result["output"] == f"s3://{out.bucket}/{out.path}"
@@ -251,8 +227,8 @@ def test_a_role_is_denied_writing_another_tasks_output(
     aggregate's output (or its staging) is left."""
     compiled, planned = single_source
     dag = compiled.dag
-    clean_role = _task_role(enforced_iam, planned, dag.name, "clean")
-    with _as_task(enforced_iam, clean_role):
+    clean_role = enforced_iam.task_role(planned, dag.name, "clean")
+    with enforced_iam.as_task(clean_role):
         lambda_handler.run_event(_lambda_event(planned, dag.name, "clean"))  # its own task: allowed
         with pytest.raises(TaskFailedError, match=r"aggregate.*(AccessDenied|necessary privileges)"):
             lambda_handler.run_event(_lambda_event(planned, dag.name, "aggregate"))
@@ -285,7 +261,7 @@ def test_a_role_may_write_only_its_output_and_staging_keys(
 
     compiled, planned = single_source
     dag = compiled.dag
-    creds = _task_role(enforced_iam, planned, dag.name, "clean")
+    creds = enforced_iam.task_role(planned, dag.name, "clean")
     s3 = boto3.client(
         "s3",
         endpoint_url=enforced_iam.endpoint,

@@ -152,7 +152,7 @@ def test_one_partition_publishes_under_its_planned_role_with_iam_enforced(
     from glacier.deploy.plan import plan
     from glacier.io import scan_uri
     from glacier.runtime import lambda_handler
-    from tests.cloud.test_cloud_e2e import EXECUTION, _as_task, _task_role
+    from tests.cloud.test_cloud_e2e import EXECUTION
 
     dag = pipeline.dag
     (task,) = dag.tasks
@@ -169,9 +169,9 @@ def test_one_partition_publishes_under_its_planned_role_with_iam_enforced(
     payload = {k: v for k, v in state["Parameters"]["Payload"].items() if not k.endswith(".$")}
     payload["output"] = {k: v for k, v in payload["output"].items() if k != "catalog"}
 
-    credentials = _task_role(enforced_iam, planned, dag.name, task.name)
+    credentials = enforced_iam.task_role(planned, dag.name, task.name)
     for day in ("2026-11-01", "2026-11-02"):
-        with _as_task(enforced_iam, credentials):
+        with enforced_iam.as_task(credentials):
             result = lambda_handler.run_event({**payload, "partition": {"date": day}, "execution": EXECUTION})
         assert result["output"] == f"s3://{out.bucket}/{out.path}date={day}/"
 

@@ -20,6 +20,8 @@ from glacier.dag.contract import CompiledPipeline, PipelineLoader
 from glacier.deploy.packaging import project_files
 from glacier.errors import DeploymentError
 
+# The example's source, which init also fills with sample rows (columns category, value).
+EXAMPLE_SOURCE = "raw/events.parquet"
 EXAMPLE_PIPELINE = '''"""An example Glacier pipeline: clean raw events, then total them per category."""
 
 import polars as pl
@@ -30,7 +32,7 @@ from glacier.config import AwsConfig, LambdaConfig
 provider = Provider(config=AwsConfig(region="us-east-1"))
 lambda_exec = provider.serverless(config=LambdaConfig(memory=1024))
 
-raw = provider.bucket(bucket="{bucket}", path="raw/events.parquet")
+raw = provider.bucket(bucket="{bucket}", path="{source}")
 cleaned = provider.bucket(bucket="{bucket}", path="clean/events.parquet")
 totals = provider.bucket(bucket="{bucket}", path="output/totals.parquet")
 
@@ -103,14 +105,13 @@ def init_project(
     ``glacier.load_pipelines``) plus its Pulumi project."""
     out = Path(directory).resolve()
     module = out / "pipelines.py"
-    _write_all(
-        out, {"pipelines.py": EXAMPLE_PIPELINE.format(name=name, bucket=bucket).encode()}, overwrite=False
-    )
+    example = EXAMPLE_PIPELINE.format(name=name, bucket=bucket, source=EXAMPLE_SOURCE)
+    _write_all(out, {"pipelines.py": example.encode()}, overwrite=False)
     loaded = loader(str(module))
     generated = generate_project(
         list(loaded.pipelines), out, project_name=_slug(out.name) or "glacier-project"
     )
-    sample = f"data/{bucket}/raw/events.parquet"  # where `glacier run` reads the example's source
+    sample = f"data/{bucket}/{EXAMPLE_SOURCE}"  # where `glacier run` reads the example's source
     _sample_events(out / sample)
     return GeneratedProject(out, (*generated.files, sample), generated.pipelines)
 

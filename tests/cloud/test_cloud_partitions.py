@@ -171,7 +171,9 @@ def test_one_partition_publishes_under_its_planned_role_with_iam_enforced(
     credentials = enforced_iam.task_role(planned, dag.name, task.name)
     for day in ("2026-11-01", "2026-11-02"):
         with enforced_iam.as_task(credentials):
-            result = lambda_handler.run_event({**payload, "partition": {"date": day}, "execution": "partition-run"})
+            result = lambda_handler.run_event(
+                {**payload, "partition": {"date": day}, "execution": "partition-run"}
+            )
         assert result["output"] == f"s3://{out.bucket}/{out.path}date={day}/"
 
     storage = {"aws_region": "us-east-1", "aws_endpoint_url": enforced_iam.endpoint}

@@ -7,14 +7,18 @@ Whole processes, fresh interpreter each, the kinds of sample interleaved, median
 
 - ``python -c pass``, ``import polars`` (what a pipeline file imports anyway);
 - ``glacier --help`` and ``glacier validate`` of ``bench/tpch_pipelines.py`` (Q3 + Q5 as two
-  pipelines) and ``bench/tpch_multi.py`` (all 22 queries, 29 tasks), the real CLI (typer);
-- the CLI library alone: the same command tree (every command, argument, option and help text,
-  read from glacier's own typer app) generated as a click program and as an argparse
-  program, each run with ``--help`` and with ``validate <file>`` (parsing only: the generated
-  commands do nothing), next to the same for the real typer app with its command modules.
+  pipelines) and ``bench/tpch_multi.py`` (all 22 queries, 29 tasks), the real CLI (click);
+- the CLI library alone: glacier's click app with every command's body replaced by nothing,
+  and the same command tree (every command, argument, option and help text, read from the
+  click app) generated as an argparse program, each run with ``--help`` and with
+  ``validate <file>`` (parsing only);
+- the same parse-only ``run <file>`` in a process that has imported Polars and pydantic
+  first, as every ``glacier run`` does: the library's own share of a run.
 
 The library comparison is what switching would save: the rest of ``glacier validate``
 (Python, Polars, the pipeline module, the DAG) is the same whatever parses the arguments.
+Until session 6 the CLI was typer; its figures (measured with this script's earlier version,
+which generated a click program from the typer app) are in BENCHMARKS.md, "CLI library".
 """
 
 from __future__ import annotations
@@ -53,19 +57,18 @@ sys.stderr.write(f"CPU {use.ru_utime + use.ru_stime}\\n")
 
 def command_tree() -> list[dict[str, Any]]:
     """glacier's commands as plain data: name, help, and each parameter's shape."""
-    import typer.main  # typer >= 0.29 carries its own copy of click: read the tree by duck typing
+    import click
 
     from glacier.cli import app
 
-    group: Any = typer.main.get_command(app)
     commands = []
-    for name, command in group.commands.items():
+    for name, command in app.commands.items():
         params = []
         for p in command.params:
             params.append(
                 {
                     "name": p.name,
-                    "argument": p.param_type_name == "argument",
+                    "argument": isinstance(p, click.Argument),
                     "opts": list(p.opts),
                     "flag": bool(getattr(p, "is_flag", False)),
                     "required": bool(p.required),
@@ -77,21 +80,18 @@ def command_tree() -> list[dict[str, Any]]:
     return commands
 
 
-def click_program(tree: list[dict[str, Any]], group_help: str) -> str:
-    lines = ["import click", "", f"@click.group(help={group_help!r})", "def cli():", "    pass", ""]
-    for i, command in enumerate(tree):
-        decorators = [f"@cli.command(name={command['name']!r}, help={command['help']!r})"]
-        for p in command["params"]:
-            if p["argument"]:
-                decorators.append(f"@click.argument({p['name']!r}, required={p['required']!r})")
-                continue
-            extra = ", is_flag=True" if p["flag"] else ""
-            extra += ", multiple=True" if p["multiple"] else ""
-            opts = ", ".join(repr(o) for o in p["opts"])
-            decorators.append(f"@click.option({opts}, {p['name']!r}, help={p['help']!r}{extra})")
-        lines += [*decorators, f"def command_{i}(**options):", "    return options", ""]
-    lines += ["cli()", ""]
-    return "\n".join(lines)
+# glacier's real click app with every command's body replaced by nothing: what the library
+# costs to build the app and parse a command line.
+CLICK_PARSE_ONLY = """
+from glacier.cli import app
+for command in app.commands.values():
+    command.callback = lambda **options: options
+app(prog_name="glacier")
+"""
+
+# What a pipeline run imports whatever parses its arguments; with it loaded first, a sample
+# shows only the library's own share.
+PRELOAD = "import polars, pydantic\npydantic.TypeAdapter(int)\n"
 
 
 def argparse_program(tree: list[dict[str, Any]], group_help: str) -> str:
@@ -136,24 +136,33 @@ def main() -> int:
     from glacier.cli import app
 
     tree = command_tree()
-    group_help = str(app.info.help or "")
+    group_help = str(app.help or "")
     cli = "from glacier.cli import main; main()"
     with tempfile.TemporaryDirectory(prefix="glacier-cli-bench-") as tmp:
         click_file, argparse_file = Path(tmp, "cli_click.py"), Path(tmp, "cli_argparse.py")
-        click_file.write_text(click_program(tree, group_help))
+        click_file.write_text(CLICK_PARSE_ONLY)
         argparse_file.write_text(argparse_program(tree, group_help))
+        preloaded = {}
+        for library, source in (("click", click_file), ("argparse", argparse_file)):
+            preloaded[library] = Path(tmp, f"preloaded_{library}.py")
+            preloaded[library].write_text(PRELOAD + source.read_text())
         pipelines, multi = str(BENCH / "tpch_pipelines.py"), str(BENCH / "tpch_multi.py")
         samples: dict[str, list[str]] = {
             "python -c pass": ["code", "pass"],
             "import polars": ["code", "import polars"],
-            "glacier --help (typer, real CLI)": ["code", cli, "--help"],
+            "glacier --help (click, real CLI)": ["code", cli, "--help"],
             "glacier validate tpch_pipelines.py": ["code", cli, "validate", pipelines],
             "glacier validate tpch_multi.py": ["code", cli, "validate", multi],
-            "typer: import glacier.cli (app built)": ["code", "import glacier.cli"],
-            "click: same tree, --help": ["file", str(click_file), "--help"],
-            "click: same tree, validate <file>": ["file", str(click_file), "validate", pipelines],
+            "click: import glacier.cli (app built)": ["code", "import glacier.cli"],
+            "click: real tree, --help": ["file", str(click_file), "--help"],
+            "click: real tree, validate <file>": ["file", str(click_file), "validate", pipelines],
             "argparse: same tree, --help": ["file", str(argparse_file), "--help"],
             "argparse: same tree, validate <file>": ["file", str(argparse_file), "validate", pipelines],
+            "polars + pydantic loaded": ["code", PRELOAD],
+            **{
+                f"  + {library}, run <file> (parse only)": ["file", str(path), "run", pipelines, "--quiet"]
+                for library, path in preloaded.items()
+            },
         }
         for sample in samples.values():  # warm the byte-code and file-system caches
             timed(sample, env)
@@ -165,7 +174,7 @@ def main() -> int:
     for label, values in times.items():
         wall = statistics.median(v[0] for v in values) * 1000
         cpu = statistics.median(v[1] for v in values) * 1000
-        print(f"{label:<42} {wall:8.1f} ms wall {cpu:8.1f} ms CPU")
+        print(f"{label:<44} {wall:8.1f} ms wall {cpu:8.1f} ms CPU")
     polars = statistics.median(v[0] for v in times["import polars"])
     for label in ("glacier validate tpch_pipelines.py", "glacier validate tpch_multi.py"):
         print(f"{label} / import polars: {statistics.median(v[0] for v in times[label]) / polars:.2f}x wall")

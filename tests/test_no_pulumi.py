@@ -1,5 +1,5 @@
 """The definition layer needs only polars and pydantic: ``import glacier``, the DSL and the
-typed DAG work in a process where importing pulumi (or boto3, typer, rich) fails."""
+typed DAG work in a process where importing pulumi (or boto3, click, rich) fails."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
     import importlib.machinery
     import sys
 
-    BLOCKED = {"pulumi", "pulumi_aws", "boto3", "botocore", "typer", "rich", "click", "moto"}
+    BLOCKED = {"pulumi", "pulumi_aws", "boto3", "botocore", "click", "rich", "moto"}
 
     class Blocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         # Found, but importing fails: `import pulumi` raises ImportError, while probes such as

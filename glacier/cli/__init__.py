@@ -1,25 +1,37 @@
-"""The ``glacier`` command line. Each command module registers its own commands."""
+"""The ``glacier`` command line (click). Each command module registers its own commands."""
 
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
-import typer
+import click
 
-app = typer.Typer(
+
+class _Glacier(click.Group):
+    """The command group; Ctrl-C outside a run (while a pipeline file loads, say) exits 130
+    quietly, as a run does, instead of click's "Aborted!" and 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise click.exceptions.Exit(130) from None
+
+
+# click rather than typer: with Polars and pydantic loaded anyway, typer (which builds a
+# pydantic TypeAdapter per parameter) added ~40 ms to every `glacier run`, click ~0
+# (bench/cli_startup.py, BENCHMARKS.md "CLI library"). The commands, options and help
+# texts are the ones the typer version had.
+app = _Glacier(
     name="glacier",
     help="Glacier: Polars pipelines that run locally and deploy to AWS with Pulumi.",
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    # Help and usage errors in typer's plain (click) format: the rich one imports rich and
-    # typer.rich_utils, which made `glacier --help` cost about as much as importing Polars
-    # (bench/cli_startup.py). The commands, options and help texts are the same.
-    rich_markup_mode=None,
+    context_settings={"show_default": True},
 )
 
 # Each module registers the commands it implements (add yours here when it works). They are
-# all imported at start-up, so each keeps typer-only imports at the top and imports its
+# all imported at start-up, so each keeps click-only imports at the top and imports its
 # implementation inside the command (see _common.py); `glacier run` pays for nothing else.
 _COMMAND_MODULES = ("graph", "cost", "deploy", "run", "runs", "schema", "report", "backfill")
 
@@ -28,4 +40,4 @@ for _name in _COMMAND_MODULES:
 
 
 def main() -> None:
-    app()
+    app(prog_name="glacier")

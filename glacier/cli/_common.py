@@ -1,6 +1,6 @@
 """What every command shares: loading pipelines and turning user errors into exit 1.
 
-Command modules import only typer and this module at the top: ``glacier.cli`` registers every
+Command modules import only click and this module at the top: ``glacier.cli`` registers every
 command at start-up, so anything heavier (the DSL, pydantic models, rich, the runner, the
 deploy package) is imported inside the command that needs it.
 """
@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import typer
+import click
 
 from glacier.errors import DiscoveryError, GlacierError
 
 if TYPE_CHECKING:
     from glacier.dag.contract import CompiledPipeline, PipelineModule
+
+# The PATH every pipeline command takes (click >= 8.5 lists arguments' help in the help).
+path_argument = click.argument("path", metavar="PATH", help="A pipeline file (or importable module).")
 
 
 @contextmanager
@@ -26,8 +29,8 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except GlacierError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(code=1) from None
+        click.echo(f"Error: {exc}", err=True)
+        raise click.exceptions.Exit(1) from None
 
 
 def load(path: str, pipeline: str | None) -> tuple[PipelineModule, tuple[CompiledPipeline, ...]]:

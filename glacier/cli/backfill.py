@@ -3,39 +3,38 @@ several at a time, and report each."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
+import click
 
-from glacier.cli._common import load, user_errors
+from glacier.cli._common import load, path_argument, user_errors
 
 if TYPE_CHECKING:
     from glacier.runner.partitions import BackfillResult
 
 
+@click.command()
+@path_argument
+@click.option("--from", "start", help="First date (ISO), daily partitions.")
+@click.option("--to", "end", help="Last date (ISO), inclusive.")
+@click.option("--values", help="Partition values, comma separated: a,b,c.")
+@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@click.option("--workers", type=int, help="Partitions run at once (bounds memory; default 4).")
+@click.option("--data-dir", help="Local data folder (default ./data).")
+@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+@click.option("--cloud", is_flag=True, help="Start the deployed backfill state machine (one Map run).")
+@click.option("--no-wait", is_flag=True, help="With --cloud: do not wait.")
 def backfill(
-    path: Annotated[str, typer.Argument(help="A pipeline file (or importable module).")],
-    start: Annotated[str | None, typer.Option("--from", help="First date (ISO), daily partitions.")] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Last date (ISO), inclusive.")] = None,
-    values: Annotated[
-        str | None, typer.Option("--values", help="Partition values, comma separated: a,b,c.")
-    ] = None,
-    pipeline: Annotated[
-        str | None, typer.Option("--pipeline", "-p", help="Only this pipeline (by name).")
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Partitions run at once (bounds memory; default 4).")
-    ] = None,
-    data_dir: Annotated[
-        str | None, typer.Option("--data-dir", help="Local data folder (default ./data).")
-    ] = None,
-    state_dir: Annotated[
-        str | None, typer.Option("--state-dir", help="Run history folder (default ./.glacier).")
-    ] = None,
-    cloud: Annotated[
-        bool, typer.Option("--cloud", help="Start the deployed backfill state machine (one Map run).")
-    ] = False,
-    no_wait: Annotated[bool, typer.Option("--no-wait", help="With --cloud: do not wait.")] = False,
+    path: str,
+    start: str | None,
+    end: str | None,
+    values: str | None,
+    pipeline: str | None,
+    workers: int | None,
+    data_dir: str | None,
+    state_dir: str | None,
+    cloud: bool,
+    no_wait: bool,
 ) -> None:
     """Run every partition of PATH's pipelines in the range; cached partitions are skipped and
     a failed one leaves the others published. Exits 1 if any partition failed. With --cloud,
@@ -48,7 +47,7 @@ def backfill(
             _, chosen = load(path, pipeline)
             for compiled in chosen:
                 start_backfill(
-                    compiled, values=listed_values, start=start, end=end, wait=not no_wait, echo=typer.echo
+                    compiled, values=listed_values, start=start, end=end, wait=not no_wait, echo=click.echo
                 )
         return
     with user_errors():
@@ -71,7 +70,7 @@ def backfill(
             _print(result)
             failed = failed or not result.ok
     if failed:
-        raise typer.Exit(code=1)
+        raise click.exceptions.Exit(1)
 
 
 def _print(result: BackfillResult) -> None:
@@ -86,8 +85,8 @@ def _print(result: BackfillResult) -> None:
         table.add_row(outcome.partition, outcome.status, f"{outcome.seconds:.2f}", tasks, outcome.error or "")
     Console(width=200).print(table)
     done = sum(p.status != "failed" for p in result.partitions)
-    typer.echo(f"{done}/{len(result.partitions)} partitions ok")
+    click.echo(f"{done}/{len(result.partitions)} partitions ok")
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(backfill)
+def register(app: click.Group) -> None:
+    app.add_command(backfill)

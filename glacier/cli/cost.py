@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
 
-import typer
+import click
 
-from glacier.cli._common import echo, load, user_errors
+from glacier.cli._common import echo, load, path_argument, user_errors
 
 
 class CostFormat(StrEnum):
@@ -16,17 +15,13 @@ class CostFormat(StrEnum):
     json = "json"
 
 
-def cost(
-    path: Annotated[str, typer.Argument(help="A pipeline file (or importable module).")],
-    pipeline: Annotated[str | None, typer.Option("--pipeline", "-p", help="Only this pipeline.")] = None,
-    runs: Annotated[
-        int, typer.Option("--runs", "-n", help="Price this many runs (e.g. 30 for a daily month).")
-    ] = 1,
-    state_dir: Annotated[
-        str | None, typer.Option("--state-dir", help="Where the local run history lives (default .glacier/).")
-    ] = None,
-    format: Annotated[CostFormat, typer.Option("--format", "-f", help="text or json.")] = CostFormat.text,
-) -> None:
+@click.command()
+@path_argument
+@click.option("--pipeline", "-p", help="Only this pipeline.")
+@click.option("--runs", "-n", type=int, default=1, help="Price this many runs (e.g. 30 for a daily month).")
+@click.option("--state-dir", help="Where the local run history lives (default .glacier/).")
+@click.option("--format", "-f", type=click.Choice(CostFormat), default=CostFormat.text, help="text or json.")
+def cost(path: str, pipeline: str | None, runs: int, state_dir: str | None, format: CostFormat) -> None:
     """Estimate the AWS cost per run from the local run history (or stated assumptions),
     with the critical path and the resources each pipeline deploys."""
     from glacier.analysis import analyze
@@ -41,5 +36,5 @@ def cost(
         echo("\n\n".join(a.render(runs=runs) for a in analyses))
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(cost)
+def register(app: click.Group) -> None:
+    app.add_command(cost)

@@ -8,9 +8,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-import typer
+import click
 
-from glacier.cli._common import echo, user_errors
+from glacier.cli._common import echo, path_argument, user_errors
 from glacier.errors import ConfigError
 
 
@@ -19,14 +19,11 @@ class PlanFormat(StrEnum):
     json = "json"
 
 
-_FORMAT_OPTION = typer.Option(PlanFormat.text, "--format", "-f", help="text or json.")
-
-
-def plan(
-    path: str = typer.Argument(..., help="A pipeline file (or importable module)."),
-    pipeline: str | None = typer.Option(None, "--pipeline", "-p", help="Only this pipeline."),
-    format: PlanFormat = _FORMAT_OPTION,
-) -> None:
+@click.command()
+@path_argument
+@click.option("--pipeline", "-p", help="Only this pipeline.")
+@click.option("--format", "-f", type=click.Choice(PlanFormat), default=PlanFormat.text, help="text or json.")
+def plan(path: str, pipeline: str | None, format: PlanFormat) -> None:
     """Every resource `pulumi up` would declare, offline: no AWS account, no pulumi CLI."""
     with user_errors():
         from glacier.deploy.plan import plan as run_plan
@@ -37,11 +34,11 @@ def plan(
         echo(result.dumps() if format is PlanFormat.json else render_text(result))
 
 
-def init(
-    directory: str = typer.Argument(..., help="Where to create the project."),
-    name: str = typer.Option("example_pipeline", "--name", help="The example pipeline's name."),
-    bucket: str = typer.Option("glacier-example-data", "--bucket", help="The example's data bucket."),
-) -> None:
+@click.command()
+@click.argument("directory", metavar="DIRECTORY", help="Where to create the project.")
+@click.option("--name", default="example_pipeline", help="The example pipeline's name.")
+@click.option("--bucket", default="glacier-example-data", help="The example's data bucket.")
+def init(directory: str, name: str, bucket: str) -> None:
     """Scaffold a Pulumi project with an example pipeline, ready for `pulumi up`."""
     with user_errors():
         from glacier.deploy.generate import init_project
@@ -60,11 +57,11 @@ def init(
         )
 
 
-def layer(
-    architecture: str = typer.Option("arm64", "--architecture", "-a", help="arm64 or x86_64."),
-    python: str = typer.Option("3.12", "--python", help="The Lambda Python version."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-) -> None:
+@click.command()
+@click.option("--architecture", "-a", default="arm64", help="arm64 or x86_64.")
+@click.option("--python", default="3.12", help="The Lambda Python version.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def layer(architecture: str, python: str, as_json: bool) -> None:
     """Build (or find in the cache) the Lambda layer and report its sizes."""
     with user_errors():
         from glacier.deploy.packaging import build_layer, layer_spec
@@ -93,7 +90,7 @@ def layer(
             )
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(plan)
-    app.command()(init)
-    app.command()(layer)
+def register(app: click.Group) -> None:
+    app.add_command(plan)
+    app.add_command(init)
+    app.add_command(layer)

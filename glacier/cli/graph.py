@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
 
-import typer
+import click
 
-from glacier.cli._common import echo, load, user_errors
+from glacier.cli._common import echo, load, path_argument, user_errors
 
 
 class GraphFormat(StrEnum):
@@ -17,21 +16,18 @@ class GraphFormat(StrEnum):
     json = "json"
 
 
-PathArg = Annotated[str, typer.Argument(help="A pipeline file (or importable module).")]
-
-
-def graph(
-    path: PathArg,
-    pipeline: Annotated[
-        str | None, typer.Option("--pipeline", "-p", help="Only this pipeline (by name).")
-    ] = None,
-    format: Annotated[
-        GraphFormat, typer.Option("--format", "-f", help="mermaid, dot, or json (the typed DAG).")
-    ] = GraphFormat.mermaid,
-    columns: Annotated[
-        bool, typer.Option("--columns", help="mermaid/dot: list each dataset's columns and dtypes.")
-    ] = False,
-) -> None:
+@click.command()
+@path_argument
+@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@click.option(
+    "--format",
+    "-f",
+    type=click.Choice(GraphFormat),
+    default=GraphFormat.mermaid,
+    help="mermaid, dot, or json (the typed DAG).",
+)
+@click.option("--columns", is_flag=True, help="mermaid/dot: list each dataset's columns and dtypes.")
+def graph(path: str, pipeline: str | None, format: GraphFormat, columns: bool) -> None:
     """Print the typed DAG of each pipeline (json is the DAG itself)."""
     from glacier.dag.render import to_dot, to_mermaid
 
@@ -45,7 +41,9 @@ def graph(
         echo("\n".join(render(p.dag, columns=columns) for p in pipelines))
 
 
-def validate(path: PathArg) -> None:
+@click.command()
+@path_argument
+def validate(path: str) -> None:
     """Check every pipeline's definition, and its schemas, without reading or writing any data."""
     with user_errors():
         _, pipelines = load(path, None)
@@ -59,6 +57,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(graph)
-    app.command()(validate)
+def register(app: click.Group) -> None:
+    app.add_command(graph)
+    app.add_command(validate)

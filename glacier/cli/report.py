@@ -3,35 +3,33 @@ a run's timeline and critical path, per-task figures and trends, and the cost es
 
 from __future__ import annotations
 
-from typing import Annotated
+import click
 
-import typer
-
-from glacier.cli._common import echo, load, user_errors
+from glacier.cli._common import echo, load, path_argument, user_errors
 
 
+@click.command()
+@path_argument
+@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@click.option("--run", "-r", help="Show this run (id from `glacier history`; default: the latest).")
+@click.option("--output", "-o", default="report.html", help="The HTML file to write.")
+@click.option("--runs", "-n", type=int, default=10, help="Trend over this many recent runs.")
+@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+@click.option("--cloud", is_flag=True, help="Read the runs from the deployed state machine's executions.")
+@click.option("--region", help="With --cloud: the AWS region.")
+@click.option("--profile", help="With --cloud: the AWS profile.")
+@click.option("--endpoint-url", help="With --cloud: a Step Functions endpoint.")
 def report(
-    path: Annotated[str, typer.Argument(help="A pipeline file (or importable module).")],
-    pipeline: Annotated[
-        str | None, typer.Option("--pipeline", "-p", help="Only this pipeline (by name).")
-    ] = None,
-    run: Annotated[
-        str | None,
-        typer.Option("--run", "-r", help="Show this run (id from `glacier history`; default: the latest)."),
-    ] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="The HTML file to write.")] = "report.html",
-    runs: Annotated[int, typer.Option("--runs", "-n", help="Trend over this many recent runs.")] = 10,
-    state_dir: Annotated[
-        str | None, typer.Option("--state-dir", help="Run history folder (default ./.glacier).")
-    ] = None,
-    cloud: Annotated[
-        bool, typer.Option("--cloud", help="Read the runs from the deployed state machine's executions.")
-    ] = False,
-    region: Annotated[str | None, typer.Option("--region", help="With --cloud: the AWS region.")] = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="With --cloud: the AWS profile.")] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option("--endpoint-url", help="With --cloud: a Step Functions endpoint.")
-    ] = None,
+    path: str,
+    pipeline: str | None,
+    run: str | None,
+    output: str,
+    runs: int,
+    state_dir: str | None,
+    cloud: bool,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
 ) -> None:
     """Write an HTML report (no server, no network needed to open it) and print its path."""
     from glacier.report import write_report
@@ -52,5 +50,5 @@ def report(
         echo(f"Report: {written}")
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(report)
+def register(app: click.Group) -> None:
+    app.add_command(report)

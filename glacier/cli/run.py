@@ -9,11 +9,11 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
+import click
 
-from glacier.cli._common import load, user_errors
+from glacier.cli._common import load, path_argument, user_errors
 from glacier.errors import ExecutionError, GlacierError
 
 if TYPE_CHECKING:
@@ -26,38 +26,43 @@ if TYPE_CHECKING:
     from glacier.runner.result import RunResult
 
 
+@click.command()
+@path_argument
+@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
+@click.option("--s3", is_flag=True, help="Read and write the pipeline's S3 buckets.")
+@click.option("--data-dir", help="Local data folder (default ./data).")
+@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+@click.option("--cloud", is_flag=True, help="Start the deployed state machine.")
+@click.option("--no-wait", is_flag=True, help="With --cloud: do not wait.")
+@click.option("--verbose", "-v", is_flag=True, help="On a task failure, print its full traceback.")
+@click.option(
+    "--partition",
+    multiple=True,
+    help="Run one partition only, e.g. --partition date=2026-11-30 (repeat for each key).",
+)
+@click.option("--no-fuse", is_flag=True, help="Run every task on its own, not fused into one Polars query.")
 def run(
-    path: Annotated[str, typer.Argument(help="A pipeline file (or importable module).")],
-    pipeline: Annotated[
-        str | None, typer.Option("--pipeline", "-p", help="Only this pipeline (by name).")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
-    s3: Annotated[bool, typer.Option("--s3", help="Read and write the pipeline's S3 buckets.")] = False,
-    data_dir: Annotated[
-        str | None, typer.Option("--data-dir", help="Local data folder (default ./data).")
-    ] = None,
-    state_dir: Annotated[
-        str | None, typer.Option("--state-dir", help="Run history folder (default ./.glacier).")
-    ] = None,
-    cloud: Annotated[bool, typer.Option("--cloud", help="Start the deployed state machine.")] = False,
-    no_wait: Annotated[bool, typer.Option("--no-wait", help="With --cloud: do not wait.")] = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="On a task failure, print its full traceback.")
-    ] = False,
-    partition: Annotated[
-        list[str] | None,
-        typer.Option("--partition", help="Run one partition only, e.g. --partition date=2026-11-30."),
-    ] = None,
-    no_fuse: Annotated[
-        bool,
-        typer.Option("--no-fuse", help="Run every task on its own, not fused into one Polars query."),
-    ] = False,
+    path: str,
+    pipeline: str | None,
+    quiet: bool,
+    s3: bool,
+    data_dir: str | None,
+    state_dir: str | None,
+    cloud: bool,
+    no_wait: bool,
+    verbose: bool,
+    partition: tuple[str, ...],
+    no_fuse: bool,
 ) -> None:
     """Run every pipeline in PATH in data order (or one with --pipeline)."""
     from glacier.runner.interrupt import RunInterrupted
 
+    assignments = list(partition)
     try:
-        _run(path, pipeline, quiet, s3, data_dir, state_dir, cloud, no_wait, verbose, partition, not no_fuse)
+        _run(
+            path, pipeline, quiet, s3, data_dir, state_dir, cloud, no_wait, verbose, assignments, not no_fuse
+        )
     except RunInterrupted as stopped:
         _exit_interrupted(stopped)
 
@@ -163,19 +168,19 @@ def _tracebacks(verbose: bool) -> Iterator[None]:
         partial = getattr(exc, "result", None)
         failed = partial.failed_task if partial is not None else None
         if verbose and failed is not None and failed.traceback:
-            typer.echo(failed.traceback.rstrip(), err=True)
+            click.echo(failed.traceback.rstrip(), err=True)
         raise
 
 
 def _exit_interrupted(stopped: RunInterrupted) -> None:
     """Print the one line and exit 130 (143 for SIGTERM). History is already recorded; a
     task thread busy in pure Python cannot be stopped, so then the process ends at once."""
-    typer.echo(stopped.message, err=True)
+    click.echo(stopped.message, err=True)
     sys.stdout.flush()
     sys.stderr.flush()
     if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
         os._exit(stopped.exit_code)
-    raise typer.Exit(code=stopped.exit_code)
+    raise click.exceptions.Exit(stopped.exit_code)
 
 
 def _console() -> Console:
@@ -199,13 +204,11 @@ def _run_local(
     )
 
 
-def history(
-    pipeline: Annotated[str | None, typer.Option("--pipeline", "-p", help="Only this pipeline.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many runs.")] = 10,
-    state_dir: Annotated[
-        str | None, typer.Option("--state-dir", help="Run history folder (default ./.glacier).")
-    ] = None,
-) -> None:
+@click.command()
+@click.option("--pipeline", "-p", help="Only this pipeline.")
+@click.option("--limit", "-n", type=int, default=10, help="How many runs.")
+@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+def history(pipeline: str | None, limit: int, state_dir: str | None) -> None:
     """Show recent local runs and their tasks (status, rows, bytes, seconds)."""
     from rich.console import Console
     from rich.table import Table
@@ -248,6 +251,6 @@ def history(
         store.close()
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(run)
-    app.command()(history)
+def register(app: click.Group) -> None:
+    app.add_command(run)
+    app.add_command(history)

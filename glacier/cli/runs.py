@@ -4,11 +4,11 @@ with ``--cloud`` the deployed state machine's executions (status, start, stop, f
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
+import click
 
-from glacier.cli._common import load, user_errors
+from glacier.cli._common import load, path_argument, user_errors
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -16,17 +16,13 @@ if TYPE_CHECKING:
     from glacier.cloud.executions import ExecutionSummary
 
 
-def runs(
-    path: Annotated[str, typer.Argument(help="A pipeline file (or importable module).")],
-    pipeline: Annotated[
-        str | None, typer.Option("--pipeline", "-p", help="Only this pipeline (by name).")
-    ] = None,
-    cloud: Annotated[bool, typer.Option("--cloud", help="The deployed state machine's executions.")] = False,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many runs per pipeline.")] = 10,
-    state_dir: Annotated[
-        str | None, typer.Option("--state-dir", help="Run history folder (default ./.glacier).")
-    ] = None,
-) -> None:
+@click.command()
+@path_argument
+@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@click.option("--cloud", is_flag=True, help="The deployed state machine's executions.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=10, help="How many runs per pipeline.")
+@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+def runs(path: str, pipeline: str | None, cloud: bool, limit: int, state_dir: str | None) -> None:
     """List the recent runs of every pipeline in PATH (or one with --pipeline), newest first."""
     from rich.console import Console
 
@@ -95,5 +91,5 @@ def _local_table(name: str, limit: int, state_dir: str | None) -> Table:
     return table
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(runs)
+def register(app: click.Group) -> None:
+    app.add_command(runs)

@@ -4,9 +4,9 @@ that exist (footers, not data) and print the declarations to paste."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
+import click
 
 from glacier.cli._common import echo, load, user_errors
 
@@ -17,29 +17,24 @@ if TYPE_CHECKING:
 INFER = "infer"
 
 
-def schema(
-    args: Annotated[
-        list[str],
-        typer.Argument(
-            help="PATH (a pipeline file or module), or 'infer' followed by pipeline files and/or "
-            "data files to read schemas from.",
-            metavar="[infer] PATH...",
-        ),
-    ],
-    pipeline: Annotated[
-        str | None, typer.Option("--pipeline", "-p", help="Only this pipeline (by name).")
-    ] = None,
-    data_dir: Annotated[
-        str | None,
-        typer.Option("--data-dir", help="infer: local data folder the sources are in (default ./data)."),
-    ] = None,
-    s3: Annotated[bool, typer.Option("--s3", help="infer: read the sources from the pipeline's S3.")] = False,
-) -> None:
+@click.command()
+@click.argument(
+    "args",
+    help="PATH (a pipeline file or module), or 'infer' followed by pipeline files and/or data files "
+    "to read schemas from.",
+    nargs=-1,
+    required=True,
+    metavar="[infer] PATH...",
+)
+@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@click.option("--data-dir", help="infer: local data folder the sources are in (default ./data).")
+@click.option("--s3", is_flag=True, help="infer: read the sources from the pipeline's S3.")
+def schema(args: tuple[str, ...], pipeline: str | None, data_dir: str | None, s3: bool) -> None:
     """Print every dataset's schema (declared or derived), or with 'infer', the declarations
     of existing source files."""
     with user_errors():
         if args[0] == INFER:
-            echo(_infer(args[1:], pipeline, data_dir, s3))
+            echo(_infer(list(args[1:]), pipeline, data_dir, s3))
         elif len(args) != 1:
             from glacier.errors import DiscoveryError
 
@@ -120,5 +115,5 @@ def _is_pipelines(target: str) -> bool:
     return path.is_dir() and ((path / "__init__.py").exists() or (path / "pipelines.py").exists())
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(schema)
+def register(app: click.Group) -> None:
+    app.add_command(schema)

@@ -46,7 +46,7 @@ _SKIP_DIRS = {
     "venv",
 }
 _SKIP_FILES = re.compile(r"^(test_.*|.*_test|conftest)\.py$")
-# glacier's own modules that never run inside Lambda/Glue (they need pulumi, typer, boto3;
+# glacier's own modules that never run inside Lambda/Glue (they need pulumi, click, boto3;
 # __main__ starts the CLI).
 _RUNTIME_EXCLUDE = {"deploy", "cli", "cloud", "__main__.py", "__pycache__"}
 

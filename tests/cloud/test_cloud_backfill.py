@@ -267,7 +267,7 @@ def test_backfill_cloud_starts_one_map_run_over_the_partition_list(
     """``glacier backfill --cloud``: the deployed backfill state machine (its planned
     definition, in moto) gets one execution whose S3 item list holds the checked partitions."""
     import boto3
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from glacier.cli import app
     from glacier.cloud.backfill import start_backfill

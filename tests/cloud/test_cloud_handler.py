@@ -27,7 +27,7 @@ BLOCKER = textwrap.dedent(
     class Blocked(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         # Importing any of these fails here: Lambda ships botocore (and boto3), but the runtime
         # needs polars, pydantic and botocore only.
-        names = ("pulumi", "pulumi_aws", "boto3", "typer", "rich", "moto")
+        names = ("pulumi", "pulumi_aws", "boto3", "click", "rich", "moto")
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] in self.names:
                 return importlib.machinery.ModuleSpec(name, self)

@@ -107,7 +107,7 @@ def test_cli_run_cloud_partition_starts_that_partition(
     machine (its planned definition, in moto, in the example's region) whose input names the
     partition; a bad value is one line before anything starts."""
     import boto3
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from glacier.cli import app
     from glacier.deploy.plan import plan

@@ -7,7 +7,7 @@ import contextlib
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from glacier.cli import app
 from glacier.cloud import run_cloud

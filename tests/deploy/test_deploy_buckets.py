@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from deploy_helpers import COMPONENT, DATA_BUCKETS, REPO, plan, write_project
-from typer.testing import CliRunner
 
 from glacier.cli import app
 from glacier.config import AwsConfig

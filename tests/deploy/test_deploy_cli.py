@@ -9,8 +9,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from deploy_helpers import COMPONENT, REPO, write_project
-from typer.testing import CliRunner
 
 from glacier.cli import app
 from glacier.deploy.plan import run_under_mocks

@@ -164,7 +164,7 @@ def _days(folder: Path) -> list[str]:
 def test_the_spark_entry_runs_the_rendered_partition_as_glacier_run_does(
     planned: tuple[Path, PlanResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from glacier.cli import app
     from glacier.io import scan_uri

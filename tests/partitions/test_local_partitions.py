@@ -192,7 +192,7 @@ def test_integer_partition_keys_are_checked_and_typed(tmp_path: Path) -> None:
 
 
 def test_cli_run_partition_and_backfill(tmp_path: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from glacier.cli import app
 

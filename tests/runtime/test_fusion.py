@@ -13,9 +13,9 @@ from typing import Any
 
 import polars as pl
 import pytest
+from click.testing import CliRunner
 from polars.testing import assert_frame_equal
 from runtime_helpers import CUSTOMERS, SALES, write_sources
-from typer.testing import CliRunner
 
 from glacier import Pipeline, Provider, load_pipelines
 from glacier.cli import app

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from click.testing import CliRunner
 from runtime_helpers import CUSTOMERS, SALES, assert_same, write_sources
-from typer.testing import CliRunner
 
 from glacier import Pipeline, Provider
 from glacier.cli import app

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import polars as pl
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from glacier.cli import app
 

@@ -384,7 +384,7 @@ pipeline = (
 def test_glacier_run_runs_a_copartitioned_pipeline_on_local_spark(
     tmp_path: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from glacier.cli import app
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from glacier.cli import app
 from glacier.dsl import load_pipelines

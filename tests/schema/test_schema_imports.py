@@ -12,7 +12,7 @@ SCRIPT = textwrap.dedent(
     """
     import importlib.abc, importlib.machinery, sys
 
-    BLOCKED = {"pulumi", "pulumi_aws", "boto3", "botocore", "typer", "rich", "moto"}
+    BLOCKED = {"pulumi", "pulumi_aws", "boto3", "botocore", "click", "rich", "moto"}
 
     class Blocker(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         def find_spec(self, name, path=None, target=None):

@@ -132,3 +132,55 @@ def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
         "Error: Pipeline name 'has space' cannot be used to name cloud resources. Fix: use 1-80 "
         "letters, digits, '_' or '-', starting with a letter (e.g. 'daily_etl')."
     )
+
+
+def test_the_console_script_freezes_its_objects_as_it_exits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """main() ends the process, so CPython's exit-time garbage collections need not walk the
+    objects Polars, pydantic and the pipeline made; they are frozen whatever the exit code."""
+    import gc
+
+    from glacier.cli import main
+
+    for argv, code in ((["glacier", "validate", JOIN], 0), (["glacier", "validate", "missing.py"], 1)):
+        monkeypatch.setattr(sys, "argv", argv)
+        gc.unfreeze()
+        try:
+            with pytest.raises(SystemExit) as stopped:
+                main()
+            assert stopped.value.code == code
+            assert gc.get_freeze_count() > 1000
+        finally:
+            gc.unfreeze()
+
+
+def test_a_real_run_still_runs_atexit_handlers_and_publishes(tmp_path: Path) -> None:
+    """Freezing at exit keeps what exit promises: atexit handlers run, outputs are complete."""
+    source = tmp_path / "data" / "raw"
+    source.mkdir(parents=True)
+    (source / "numbers.csv").write_text("n\n1\n2\n3\n")
+    pipeline = tmp_path / "pipeline.py"
+    pipeline.write_text(
+        "import atexit, sys\n"
+        "import polars as pl\n"
+        "from glacier import Provider\n"
+        "from glacier.config import LocalConfig\n"
+        f"provider = Provider(config=LocalConfig(base_path={str(tmp_path / 'data')!r}))\n"
+        "@provider.local().task()\n"
+        "def double(numbers):\n"
+        "    return numbers.with_columns(n=pl.col('n') * 2)\n"
+        "out = provider.bucket('out', 'doubled.parquet')\n"
+        "doubled = provider.bucket('raw', 'numbers.csv').transform(double).to(out)\n"
+        "atexit.register(lambda: sys.stderr.write('atexit ran\\n'))\n"
+    )
+    script = Path(sys.executable).parent / "glacier"
+    proc = subprocess.run(
+        [str(script), "run", str(pipeline), "--quiet", "--state-dir", str(tmp_path / "state")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "atexit ran\n"
+    import polars as pl
+
+    assert pl.read_parquet(tmp_path / "data" / "out" / "doubled.parquet")["n"].to_list() == [2, 4, 6]

@@ -184,3 +184,13 @@ def test_a_real_run_still_runs_atexit_handlers_and_publishes(tmp_path: Path) -> 
     import polars as pl
 
     assert pl.read_parquet(tmp_path / "data" / "out" / "doubled.parquet")["n"].to_list() == [2, 4, 6]
+
+
+def test_ctrl_c_while_a_pipeline_file_loads_exits_130_quietly(tmp_path: Path) -> None:
+    """As a stopped run does (130), not click's "Aborted!" and 1."""
+    interrupted = tmp_path / "slow_import.py"
+    interrupted.write_text("raise KeyboardInterrupt\n")
+    result = invoke("validate", str(interrupted))
+    assert result.exit_code == 130
+    assert "Aborted" not in result.output
+    assert "Traceback" not in result.output

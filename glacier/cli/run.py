@@ -56,33 +56,10 @@ def run(
     no_fuse: bool,
 ) -> None:
     """Run every pipeline in PATH in data order (or one with --pipeline)."""
-    from glacier.runner.interrupt import RunInterrupted
-
-    assignments = list(partition)
-    try:
-        _run(
-            path, pipeline, quiet, s3, data_dir, state_dir, cloud, no_wait, verbose, assignments, not no_fuse
-        )
-    except RunInterrupted as stopped:
-        _exit_interrupted(stopped)
-
-
-def _run(
-    path: str,
-    pipeline: str | None,
-    quiet: bool,
-    s3: bool,
-    data_dir: str | None,
-    state_dir: str | None,
-    cloud: bool,
-    no_wait: bool,
-    verbose: bool,
-    partition: list[str] | None = None,
-    fuse: bool = True,
-) -> None:
+    fuse = not no_fuse
     # With --quiet nothing is printed, so rich (~20 ms to import) is not loaded at all.
     console = None if quiet else _console()
-    with user_errors(), _tracebacks(verbose):
+    with _interrupts_exit(), user_errors(), _tracebacks(verbose):
         _, pipelines = load(path, pipeline)
         chosen = None
         if partition:
@@ -172,9 +149,20 @@ def _tracebacks(verbose: bool) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def _interrupts_exit() -> Iterator[None]:
+    """A stopped run prints its one line and exits 130 (143 for SIGTERM)."""
+    from glacier.runner.interrupt import RunInterrupted
+
+    try:
+        yield
+    except RunInterrupted as stopped:
+        _exit_interrupted(stopped)
+
+
 def _exit_interrupted(stopped: RunInterrupted) -> None:
-    """Print the one line and exit 130 (143 for SIGTERM). History is already recorded; a
-    task thread busy in pure Python cannot be stopped, so then the process ends at once."""
+    """History is already recorded; a task thread busy in pure Python cannot be stopped, so
+    then the process ends at once."""
     click.echo(stopped.message, err=True)
     sys.stdout.flush()
     sys.stderr.flush()

@@ -46,8 +46,8 @@ def main() -> None:
         app(prog_name="glacier")
     finally:
         # The process ends next. Without this, CPython's final garbage collections walk every
-        # object Polars, pydantic and the pipeline made (~50,000): 60-90 ms of each command,
-        # a fifth of a cached `glacier run` (BENCHMARKS.md, "Interpreter exit"). Frozen, they
+        # object Polars, pydantic and the pipeline made (~50,000): 60-140 ms of each command,
+        # a quarter of a cached `glacier run` (BENCHMARKS.md, "Interpreter exit"). Frozen, they
         # are still freed by reference counting as modules are cleared; only reference cycles
         # alive at exit are left to the OS, which Python does not promise to finalise anyway.
         gc.freeze()

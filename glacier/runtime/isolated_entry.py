@@ -20,6 +20,7 @@ Imports only the standard library, glacier.code, glacier.io and glacier.runtime.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
 import pickle
@@ -159,3 +160,7 @@ def main() -> None:
         os._exit(1)  # the parent went away mid-conversation
     finally:
         conn.close()
+        # The process ends next, and the parent waits for it before the attempt is over:
+        # spare it CPython's exit-time collections over everything Polars and the task made
+        # (as glacier.cli.main does).
+        gc.freeze()

@@ -264,3 +264,47 @@ def test_a_module_that_a_fresh_process_would_import_from_another_file_is_not_iso
     assert not isolatable(task, module.task)  # 'import shadowmod' would find first/, not second/
     monkeypatch.syspath_prepend(str(tmp_path / "second"))
     assert isolatable(task, module.task)
+
+
+_EXIT_PROBE = """
+import atexit, gc
+
+PARENT = {parent}
+
+
+@atexit.register
+def freeze_count():  # runs as an attempt's process exits, after glacier's entry returned
+    if os.getpid() != PARENT:
+        note(f"frozen={{gc.get_freeze_count()}}")
+
+
+@local.task(timeout=30)
+def quick(df: pl.LazyFrame) -> pl.LazyFrame:
+    note("start")
+    return df.with_columns(doubled=pl.col("v") * 2)
+
+
+p = provider.bucket("lake", "in.parquet").transform(quick).to(provider.bucket("lake", "out.parquet"))
+"""
+
+
+def test_an_attempts_process_freezes_its_objects_as_it_exits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent waits for the child to end before the attempt is over; frozen, its objects
+    are not walked by CPython's exit-time collections (~0.1 s an attempt, BENCHMARKS.md)."""
+    import glacier.runner.isolated
+
+    # The parent ends a child that is slow to exit after reporting; here it waits, so the
+    # probe below always runs however loaded the machine is.
+    monkeypatch.setattr(glacier.runner.isolated, "KILL_GRACE", 60.0)
+    body = _EXIT_PROBE.format(parent=os.getpid())
+    file, lake, log = _project(tmp_path, body, "exit_probe", 10)
+    error, _, _ = _run(file, tmp_path / "state")
+    assert error is None
+    lines = _lines(log)
+    (child,) = {pid for pid, what, _ in lines if what == "start"}
+    assert child != os.getpid()  # the attempt ran in its own process
+    frozen = [int(what.removeprefix("frozen=")) for pid, what, _ in lines if pid == child and what != "start"]
+    assert len(frozen) == 1 and frozen[0] > 1000
+    assert pl.read_parquet(lake / "out.parquet")["doubled"].to_list() == [v * 2 for v in range(10)]

@@ -54,7 +54,8 @@ def main() -> None:
             started = time.perf_counter()
             run_pipeline(compiled, state_dir=root / "state")
             times.append(time.perf_counter() - started)
-    print(f"one timed attempt, whole run: {[round(t, 3) for t in times]} median {statistics.median(times):.3f} s")
+    runs = [round(t, 3) for t in times]
+    print(f"one timed attempt, whole run: {runs} median {statistics.median(times):.3f} s")
 
 
 if __name__ == "__main__":

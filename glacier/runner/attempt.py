@@ -14,14 +14,33 @@ from collections.abc import Callable
 from typing import Any
 
 from glacier.dag.model import TaskNode
+from glacier.errors import TaskTimeoutError
 from glacier.io import CancelToken, StorageOptions, WriteCancelled
-from glacier.runner.isolated import AttemptTimedOut, isolatable, run_isolated, timed_out
 from glacier.runtime import core
 from glacier.runtime.event import TaskEvent, TaskResult
 
 __all__ = ["AttemptTimedOut", "attempt", "stop_grace"]
 
 _WAIT_SLICE = 0.05  # how often a timed attempt's waiter looks at its token
+
+
+class AttemptTimedOut(TaskTimeoutError):
+    """A timeout; ``stopped`` says whether the attempt's work stopped once cancelled (only
+    then may it be retried: a retry must never overlap the attempt it replaces)."""
+
+    def __init__(self, message: str, *, task: str, fix: str, stopped: bool) -> None:
+        super().__init__(message, task=task, fix=fix)
+        self.stopped = stopped
+
+
+def timed_out(task: TaskNode, timeout: float, *, stopped: bool) -> AttemptTimedOut:
+    return AttemptTimedOut(
+        f"Task '{task.name}' timed out after {timeout:g} s"
+        + ("." if stopped else " and its work could not be stopped, so it was not retried."),
+        task=task.name,
+        fix=f"raise timeout= on '{task.name}' or make it faster.",
+        stopped=stopped,
+    )
 
 
 def stop_grace(timeout: float) -> float:
@@ -48,6 +67,10 @@ def attempt(
 
     if task.timeout is None:
         return execute()
+    # Imported here: only a timed attempt needs a child process (multiprocessing, sockets,
+    # subprocess: ~10 ms of every run's start-up otherwise).
+    from glacier.runner.isolated import isolatable, run_isolated
+
     if isolatable(task, func):
         return run_isolated(task, event, options, cancel, task.timeout)
     return _with_timeout(task, task.timeout, execute, cancel)

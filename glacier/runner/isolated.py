@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from glacier.dag.model import TaskNode
-from glacier.errors import ExecutionError, TaskTimeoutError
+from glacier.errors import ExecutionError
 from glacier.io import CancelToken, StorageOptions, WriteCancelled
 from glacier.io.leftovers import discard_own_staging
+from glacier.runner.attempt import timed_out
 from glacier.runner.failure import REMOTE_FRAMES, REMOTE_TRACEBACK
 from glacier.runner.interrupt import track_child, untrack_child
 from glacier.runtime.event import TaskEvent, TaskResult
@@ -44,25 +45,6 @@ START_LIMIT = 300.0  # seconds a child may take to import its task
 _SLICE = 0.05  # how often the parent looks at the timeout and the run's stop switch
 _ENTRY = "from glacier.runtime.isolated_entry import main; main()"
 _GLACIER_HOME = str(Path(__file__).resolve().parents[2])  # the folder holding glacier/
-
-
-class AttemptTimedOut(TaskTimeoutError):
-    """A timeout; ``stopped`` says whether the attempt's work stopped once cancelled (only
-    then may it be retried: a retry must never overlap the attempt it replaces)."""
-
-    def __init__(self, message: str, *, task: str, fix: str, stopped: bool) -> None:
-        super().__init__(message, task=task, fix=fix)
-        self.stopped = stopped
-
-
-def timed_out(task: TaskNode, timeout: float, *, stopped: bool) -> AttemptTimedOut:
-    return AttemptTimedOut(
-        f"Task '{task.name}' timed out after {timeout:g} s"
-        + ("." if stopped else " and its work could not be stopped, so it was not retried."),
-        task=task.name,
-        fix=f"raise timeout= on '{task.name}' or make it faster.",
-        stopped=stopped,
-    )
 
 
 def isolatable(task: TaskNode, func: Callable[..., Any]) -> bool:

@@ -19,8 +19,12 @@ from glacier.errors import DiscoveryError, GlacierError
 if TYPE_CHECKING:
     from glacier.dag.contract import CompiledPipeline, PipelineModule
 
-# The PATH every pipeline command takes (click >= 8.5 lists arguments' help in the help).
+# What several commands take, said once (click >= 8.5 lists arguments' help in the help).
 path_argument = click.argument("path", metavar="PATH", help="A pipeline file (or importable module).")
+pipeline_option = click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+state_dir_option = click.option("--state-dir", help="Run history folder (default ./.glacier).")
+data_dir_option = click.option("--data-dir", help="Local data folder (default ./data).")
+no_wait_option = click.option("--no-wait", is_flag=True, help="With --cloud: do not wait.")
 
 
 @contextmanager

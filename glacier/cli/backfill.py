@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from glacier.cli._common import load, path_argument, user_errors
+from glacier.cli._common import (
+    data_dir_option,
+    load,
+    no_wait_option,
+    path_argument,
+    pipeline_option,
+    state_dir_option,
+    user_errors,
+)
 
 if TYPE_CHECKING:
     from glacier.runner.partitions import BackfillResult
@@ -18,12 +26,12 @@ if TYPE_CHECKING:
 @click.option("--from", "start", help="First date (ISO), daily partitions.")
 @click.option("--to", "end", help="Last date (ISO), inclusive.")
 @click.option("--values", help="Partition values, comma separated: a,b,c.")
-@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@pipeline_option
 @click.option("--workers", type=int, help="Partitions run at once (bounds memory; default 4).")
-@click.option("--data-dir", help="Local data folder (default ./data).")
-@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+@data_dir_option
+@state_dir_option
 @click.option("--cloud", is_flag=True, help="Start the deployed backfill state machine (one Map run).")
-@click.option("--no-wait", is_flag=True, help="With --cloud: do not wait.")
+@no_wait_option
 def backfill(
     path: str,
     start: str | None,

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import click
 
-from glacier.cli._common import echo, load, path_argument, user_errors
+from glacier.cli._common import echo, load, path_argument, pipeline_option, state_dir_option, user_errors
 
 
 class CostFormat(StrEnum):
@@ -17,9 +17,9 @@ class CostFormat(StrEnum):
 
 @click.command()
 @path_argument
-@click.option("--pipeline", "-p", help="Only this pipeline.")
+@pipeline_option
 @click.option("--runs", "-n", type=int, default=1, help="Price this many runs (e.g. 30 for a daily month).")
-@click.option("--state-dir", help="Where the local run history lives (default .glacier/).")
+@state_dir_option
 @click.option("--format", "-f", type=click.Choice(CostFormat), default=CostFormat.text, help="text or json.")
 def cost(path: str, pipeline: str | None, runs: int, state_dir: str | None, format: CostFormat) -> None:
     """Estimate the AWS cost per run from the local run history (or stated assumptions),

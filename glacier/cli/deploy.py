@@ -10,7 +10,7 @@ from typing import Literal
 
 import click
 
-from glacier.cli._common import echo, path_argument, user_errors
+from glacier.cli._common import echo, path_argument, pipeline_option, user_errors
 from glacier.errors import ConfigError
 
 
@@ -21,7 +21,7 @@ class PlanFormat(StrEnum):
 
 @click.command()
 @path_argument
-@click.option("--pipeline", "-p", help="Only this pipeline.")
+@pipeline_option
 @click.option("--format", "-f", type=click.Choice(PlanFormat), default=PlanFormat.text, help="text or json.")
 def plan(path: str, pipeline: str | None, format: PlanFormat) -> None:
     """Every resource `pulumi up` would declare, offline: no AWS account, no pulumi CLI."""

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import click
 
-from glacier.cli._common import echo, load, path_argument, user_errors
+from glacier.cli._common import echo, load, path_argument, pipeline_option, user_errors
 
 
 class GraphFormat(StrEnum):
@@ -18,7 +18,7 @@ class GraphFormat(StrEnum):
 
 @click.command()
 @path_argument
-@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@pipeline_option
 @click.option(
     "--format",
     "-f",

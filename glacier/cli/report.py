@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import click
 
-from glacier.cli._common import echo, load, path_argument, user_errors
+from glacier.cli._common import echo, load, path_argument, pipeline_option, state_dir_option, user_errors
 
 
 @click.command()
 @path_argument
-@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@pipeline_option
 @click.option("--run", "-r", help="Show this run (id from `glacier history`; default: the latest).")
 @click.option("--output", "-o", default="report.html", help="The HTML file to write.")
 @click.option("--runs", "-n", type=int, default=10, help="Trend over this many recent runs.")
-@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+@state_dir_option
 @click.option("--cloud", is_flag=True, help="Read the runs from the deployed state machine's executions.")
 @click.option("--region", help="With --cloud: the AWS region.")
 @click.option("--profile", help="With --cloud: the AWS profile.")

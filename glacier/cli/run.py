@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from glacier.cli._common import load, path_argument, user_errors
+from glacier.cli._common import (
+    data_dir_option,
+    load,
+    no_wait_option,
+    path_argument,
+    pipeline_option,
+    state_dir_option,
+    user_errors,
+)
 from glacier.errors import ExecutionError, GlacierError
 
 if TYPE_CHECKING:
@@ -28,13 +36,13 @@ if TYPE_CHECKING:
 
 @click.command()
 @path_argument
-@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@pipeline_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary.")
 @click.option("--s3", is_flag=True, help="Read and write the pipeline's S3 buckets.")
-@click.option("--data-dir", help="Local data folder (default ./data).")
-@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+@data_dir_option
+@state_dir_option
 @click.option("--cloud", is_flag=True, help="Start the deployed state machine.")
-@click.option("--no-wait", is_flag=True, help="With --cloud: do not wait.")
+@no_wait_option
 @click.option("--verbose", "-v", is_flag=True, help="On a task failure, print its full traceback.")
 @click.option(
     "--partition",
@@ -193,9 +201,9 @@ def _run_local(
 
 
 @click.command()
-@click.option("--pipeline", "-p", help="Only this pipeline.")
+@pipeline_option
 @click.option("--limit", "-n", type=int, default=10, help="How many runs.")
-@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+@state_dir_option
 def history(pipeline: str | None, limit: int, state_dir: str | None) -> None:
     """Show recent local runs and their tasks (status, rows, bytes, seconds)."""
     from rich.console import Console

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from glacier.cli._common import load, path_argument, user_errors
+from glacier.cli._common import load, path_argument, pipeline_option, state_dir_option, user_errors
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 @click.command()
 @path_argument
-@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@pipeline_option
 @click.option("--cloud", is_flag=True, help="The deployed state machine's executions.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=10, help="How many runs per pipeline.")
-@click.option("--state-dir", help="Run history folder (default ./.glacier).")
+@state_dir_option
 def runs(path: str, pipeline: str | None, cloud: bool, limit: int, state_dir: str | None) -> None:
     """List the recent runs of every pipeline in PATH (or one with --pipeline), newest first."""
     from rich.console import Console

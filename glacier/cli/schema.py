@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from glacier.cli._common import echo, load, user_errors
+from glacier.cli._common import echo, load, pipeline_option, user_errors
 
 if TYPE_CHECKING:
     from glacier.dag.contract import CompiledPipeline
@@ -26,7 +26,7 @@ INFER = "infer"
     required=True,
     metavar="[infer] PATH...",
 )
-@click.option("--pipeline", "-p", help="Only this pipeline (by name).")
+@pipeline_option
 @click.option("--data-dir", help="infer: local data folder the sources are in (default ./data).")
 @click.option("--s3", is_flag=True, help="infer: read the sources from the pipeline's S3.")
 def schema(args: tuple[str, ...], pipeline: str | None, data_dir: str | None, s3: bool) -> None:

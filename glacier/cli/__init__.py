@@ -4,20 +4,41 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
+import sys
+import threading
 from typing import Any
 
 import click
 
 
 class _Glacier(click.Group):
-    """The command group; Ctrl-C outside a run (while a pipeline file loads, say) exits 130
-    quietly, as a run does, instead of click's "Aborted!" and 1."""
+    """The command group. It ends every command that Ctrl-C or SIGTERM stopped (instead of
+    click's "Aborted!" and exit 1): a stopped run (``RunInterrupted``) prints its one line and
+    exits 130 (143 for SIGTERM); an interrupt anywhere else, a pipeline file loading say,
+    exits 130 quietly."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            raise click.exceptions.Exit(130) from None
+        except KeyboardInterrupt as stopped:
+            # Only a run raises RunInterrupted, so its module is loaded if this is one (and an
+            # interrupt while a file loads does not import the runner just to check).
+            interrupt = sys.modules.get("glacier.runner.interrupt")
+            if interrupt is None or not isinstance(stopped, interrupt.RunInterrupted):
+                raise click.exceptions.Exit(130) from None
+            click.echo(stopped.message, err=True)
+            # History is already recorded; a task thread busy in pure Python cannot be
+            # stopped, so then the process ends at once.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if any(
+                t.is_alive() and not t.daemon
+                for t in threading.enumerate()
+                if t is not threading.main_thread()
+            ):
+                os._exit(stopped.exit_code)
+            raise click.exceptions.Exit(stopped.exit_code) from None
 
 
 # click rather than typer: with Polars and pydantic loaded anyway, typer (which builds a

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -30,7 +27,6 @@ if TYPE_CHECKING:
     from glacier.config import StorageConfig
     from glacier.dag.contract import CompiledPipeline
     from glacier.runner.display import ProgressDisplay
-    from glacier.runner.interrupt import RunInterrupted
     from glacier.runner.result import RunResult
 
 
@@ -67,7 +63,7 @@ def run(
     fuse = not no_fuse
     # With --quiet nothing is printed, so rich (~20 ms to import) is not loaded at all.
     console = None if quiet else _console()
-    with _interrupts_exit(), user_errors(), _tracebacks(verbose):
+    with user_errors(), _tracebacks(verbose):
         _, pipelines = load(path, pipeline)
         chosen = None
         if partition:
@@ -155,28 +151,6 @@ def _tracebacks(verbose: bool) -> Iterator[None]:
         if verbose and failed is not None and failed.traceback:
             click.echo(failed.traceback.rstrip(), err=True)
         raise
-
-
-@contextmanager
-def _interrupts_exit() -> Iterator[None]:
-    """A stopped run prints its one line and exits 130 (143 for SIGTERM)."""
-    from glacier.runner.interrupt import RunInterrupted
-
-    try:
-        yield
-    except RunInterrupted as stopped:
-        _exit_interrupted(stopped)
-
-
-def _exit_interrupted(stopped: RunInterrupted) -> None:
-    """History is already recorded; a task thread busy in pure Python cannot be stopped, so
-    then the process ends at once."""
-    click.echo(stopped.message, err=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
-        os._exit(stopped.exit_code)
-    raise click.exceptions.Exit(stopped.exit_code)
 
 
 def _console() -> Console:

@@ -194,3 +194,64 @@ def test_ctrl_c_while_a_pipeline_file_loads_exits_130_quietly(tmp_path: Path) ->
     assert result.exit_code == 130
     assert "Aborted" not in result.output
     assert "Traceback" not in result.output
+
+
+_GC_PROBE = (
+    "import gc\n"
+    "import polars as pl\n"
+    "from glacier import Provider\n"
+    "from glacier.config import LocalConfig\n"
+    "provider = Provider(config=LocalConfig(base_path={data!r}))\n"
+    "@provider.local().task()\n"
+    "def probe(numbers):\n"
+    "    frozen, collecting = gc.get_freeze_count(), gc.isenabled()\n"
+    "    return numbers.with_columns(frozen=pl.lit(frozen), collecting=pl.lit(collecting))\n"
+    "out = provider.bucket('out', 'probe.parquet')\n"
+    "probed = provider.bucket('raw', 'numbers.csv').transform(probe).to(out)\n"
+)
+
+
+def _gc_probe_pipeline(tmp_path: Path) -> Path:
+    source = tmp_path / "data" / "raw"
+    source.mkdir(parents=True)
+    (source / "numbers.csv").write_text("n\n1\n2\n")
+    pipeline = tmp_path / "probe.py"
+    pipeline.write_text(_GC_PROBE.format(data=str(tmp_path / "data")))
+    return pipeline
+
+
+def test_the_console_script_runs_with_what_loading_made_frozen_and_the_collector_on(tmp_path: Path) -> None:
+    """The collector is paused while the pipeline file loads, then what it made (Polars,
+    pydantic, the DSL) is frozen: the run itself collects as usual, skipping those objects."""
+    import polars as pl
+
+    pipeline = _gc_probe_pipeline(tmp_path)
+    script = Path(sys.executable).parent / "glacier"
+    proc = subprocess.run(
+        [str(script), "run", str(pipeline), "--quiet", "--state-dir", str(tmp_path / "state")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    probed = pl.read_parquet(tmp_path / "data" / "out" / "probe.parquet")
+    assert probed["collecting"].to_list() == [True, True]
+    assert probed["frozen"][0] > 20_000  # Polars alone leaves more than that
+
+
+def test_commands_invoked_in_process_leave_the_collector_as_it_was(tmp_path: Path) -> None:
+    """Only the console script's process ends with its command: a CliRunner (or a host
+    program calling ``app``) keeps its objects collectable."""
+    import gc
+
+    import polars as pl
+
+    pipeline = _gc_probe_pipeline(tmp_path)
+    frozen = gc.get_freeze_count()
+    result = invoke("run", str(pipeline), "--quiet", "--state-dir", str(tmp_path / "state"))
+    assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == frozen
+    assert gc.isenabled()
+    probed = pl.read_parquet(tmp_path / "data" / "out" / "probe.parquet")
+    assert probed["frozen"].to_list() == [frozen, frozen]
+    assert probed["collecting"].to_list() == [True, True]

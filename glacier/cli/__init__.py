@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from glacier.cli._common import ConsoleScript
+
 
 class _Glacier(click.Group):
     """The command group. It ends every command that Ctrl-C or SIGTERM stopped (instead of
@@ -64,7 +66,7 @@ for _name in _COMMAND_MODULES:
 def main() -> None:
     """The ``glacier`` console script; it ends the process (click exits when done)."""
     try:
-        app(prog_name="glacier")
+        app(prog_name="glacier", obj=ConsoleScript())
     finally:
         # The process ends next. Without this, CPython's final garbage collections walk every
         # object Polars, pydantic and the pipeline made (~50,000): 60-140 ms of each command,

@@ -7,6 +7,7 @@ deploy package) is imported inside the command that needs it.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,10 +38,38 @@ def user_errors() -> Iterator[None]:
         raise click.exceptions.Exit(1) from None
 
 
+class ConsoleScript:
+    """The root context's ``obj`` when the ``glacier`` console script runs (``glacier.cli.main``):
+    this process ends with its command. Commands invoked any other way (click's CliRunner, a
+    host program calling ``app``) never find it."""
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """In the console script, pause the cyclic garbage collector while a pipeline file loads,
+    then freeze what it made. Polars, pydantic and the DSL leave ~80,000 objects that live
+    until the process ends; each full collection walks them all (~18 ms here) and a file's
+    load triggered several (15-20 ms of a `glacier run`, BENCHMARKS.md "Collector paused").
+    Frozen, later collections skip them (reference counting still frees them); the few
+    hundred cyclic scraps a load leaves stay until the process exits. Not in other callers:
+    there the objects alive now would outlive the command, unreachable cycles among them kept."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.find_object(ConsoleScript) is None or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def load(path: str, pipeline: str | None) -> tuple[PipelineModule, tuple[CompiledPipeline, ...]]:
     from glacier.dsl import load_pipelines
 
-    module = load_pipelines(path)
+    with _collector_paused():
+        module = load_pipelines(path)
     selected = module.select(pipeline)
     if not selected:
         raise DiscoveryError(

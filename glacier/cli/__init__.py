@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from glacier import __version__
 from glacier.cli._common import ConsoleScript
 
 
@@ -53,6 +54,7 @@ app = _Glacier(
     no_args_is_help=True,
     context_settings={"show_default": True},
 )
+app = click.version_option(__version__, prog_name="glacier", message="%(prog)s %(version)s")(app)
 
 # Each module registers the commands it implements (add yours here when it works). They are
 # all imported at start-up, so each keeps click-only imports at the top and imports its

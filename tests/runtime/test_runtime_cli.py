@@ -98,3 +98,12 @@ def test_glacier_run_failure_exits_1_with_one_line(tmp_path: Path, state_dir: Pa
 def test_glacier_run_unknown_pipeline(tmp_path: Path, state_dir: Path) -> None:
     result = CliRunner().invoke(app, ["run", str(SALES / "pipelines.py"), "--pipeline", "nope"])
     assert result.exit_code == 1 and "No pipeline named 'nope'" in result.output
+
+
+def test_glacier_version_is_the_installed_distributions() -> None:
+    """``glacier --version`` prints the one version pyproject reads from ``glacier.__version__``."""
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"glacier {version('glacier')}\n"

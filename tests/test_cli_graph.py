@@ -153,6 +153,13 @@ def test_the_console_script_freezes_its_objects_as_it_exits(monkeypatch: pytest.
             gc.unfreeze()
 
 
+def _console_script_run(pipeline: Path, state: Path) -> subprocess.CompletedProcess[str]:
+    """``glacier run PIPELINE --quiet`` as its own process, through the installed script."""
+    script = Path(sys.executable).parent / "glacier"
+    command = [str(script), "run", str(pipeline), "--quiet", "--state-dir", str(state)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
 def test_a_real_run_still_runs_atexit_handlers_and_publishes(tmp_path: Path) -> None:
     """Freezing at exit keeps what exit promises: atexit handlers run, outputs are complete."""
     source = tmp_path / "data" / "raw"
@@ -172,13 +179,7 @@ def test_a_real_run_still_runs_atexit_handlers_and_publishes(tmp_path: Path) -> 
         "doubled = provider.bucket('raw', 'numbers.csv').transform(double).to(out)\n"
         "atexit.register(lambda: sys.stderr.write('atexit ran\\n'))\n"
     )
-    script = Path(sys.executable).parent / "glacier"
-    proc = subprocess.run(
-        [str(script), "run", str(pipeline), "--quiet", "--state-dir", str(tmp_path / "state")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = _console_script_run(pipeline, tmp_path / "state")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == "atexit ran\n"
     import polars as pl
@@ -226,13 +227,7 @@ def test_the_console_script_runs_with_what_loading_made_frozen_and_the_collector
     import polars as pl
 
     pipeline = _gc_probe_pipeline(tmp_path)
-    script = Path(sys.executable).parent / "glacier"
-    proc = subprocess.run(
-        [str(script), "run", str(pipeline), "--quiet", "--state-dir", str(tmp_path / "state")],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = _console_script_run(pipeline, tmp_path / "state")
     assert proc.returncode == 0, proc.stderr
     probed = pl.read_parquet(tmp_path / "data" / "out" / "probe.parquet")
     assert probed["collecting"].to_list() == [True, True]

@@ -48,11 +48,12 @@ class ConsoleScript:
 def _collector_paused() -> Iterator[None]:
     """In the console script, pause the cyclic garbage collector while a pipeline file loads,
     then freeze what it made. Polars, pydantic and the DSL leave ~80,000 objects that live
-    until the process ends; each full collection walks them all (~18 ms here) and a file's
-    load triggered several (15-20 ms of a `glacier run`, BENCHMARKS.md "Collector paused").
-    Frozen, later collections skip them (reference counting still frees them); the few
-    hundred cyclic scraps a load leaves stay until the process exits. Not in other callers:
-    there the objects alive now would outlive the command, unreachable cycles among them kept."""
+    until the process ends; while they were being made, the collector's passes walked them
+    again and again (15-25 ms of a `glacier run`: bench/collector_pause.py, BENCHMARKS.md
+    "Issue 11 — session 7"). Frozen, later collections skip them (reference counting still
+    frees them); the few hundred cyclic scraps a load leaves stay until the process exits.
+    Not in other callers: there the objects alive now would outlive the command, unreachable
+    cycles among them kept."""
     context = click.get_current_context(silent=True)
     if context is None or context.find_object(ConsoleScript) is None or not gc.isenabled():
         yield

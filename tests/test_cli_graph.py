@@ -137,10 +137,14 @@ def test_real_process_prints_no_traceback(tmp_path: Path) -> None:
 def test_the_console_script_freezes_its_objects_as_it_exits(monkeypatch: pytest.MonkeyPatch) -> None:
     """main() ends the process, so CPython's exit-time garbage collections need not walk the
     objects Polars, pydantic and the pipeline made; they are frozen whatever the exit code."""
+    import contextlib
     import gc
 
+    import glacier.cli._common
     from glacier.cli import main
 
+    # The load's own freeze (tested below) would hide a missing exit freeze: only the exit's here.
+    monkeypatch.setattr(glacier.cli._common, "_collector_paused", contextlib.nullcontext)
     for argv, code in ((["glacier", "validate", JOIN], 0), (["glacier", "validate", "missing.py"], 1)):
         monkeypatch.setattr(sys, "argv", argv)
         gc.unfreeze()

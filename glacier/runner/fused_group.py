@@ -109,9 +109,11 @@ class FusedGroup:
                     inside[param] = producer
             if not inside and self._cached(execution):
                 continue
+            outside = [p for p in task.inputs if p not in inside]
             if inside:  # its published inputs are stat-ed now, its members' after the publish
-                self._stat(execution, [p for p in task.inputs if p not in inside])
+                self._stat(execution, outside)
                 execution.func = context.function(task)
+            execution.check_readable(outside)  # what comes from a member is its plan, not a file
             member = _Member(execution, inside)
             self.members[name] = member
             member.prepared = time.perf_counter() - started

@@ -164,7 +164,8 @@ def test_retry_on_must_hold_exception_classes() -> None:
         Provider().local().task(name="t", retry_on=("KeyError",))(lambda df: df)  # type: ignore[arg-type]
 
 
-def test_a_corrupt_input_is_named_as_the_input(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fuse", [True, False])
+def test_a_corrupt_input_is_named_as_the_input(tmp_path: Path, fuse: bool) -> None:
     file, data = _module(
         tmp_path,
         """
@@ -177,9 +178,74 @@ def test_a_corrupt_input_is_named_as_the_input(tmp_path: Path) -> None:
         name="corrupt",
     )
     (data / "lake" / "in.parquet").write_bytes(b"PAR1 this is not parquet at all")
-    error = _run(file, tmp_path / "state")
+    (compiled,) = load_pipelines(str(file)).pipelines
+    with pytest.raises(ExecutionError) as raised:
+        run_pipeline(compiled, state_dir=tmp_path / "state", fuse=fuse)
+    error = raised.value
     assert "input 'orders'" in str(error) and "in.parquet) could not be read" in str(error)
     assert "out.parquet" not in error.problem
+
+
+def test_a_corrupt_input_of_a_fused_chains_downstream_task_is_named(tmp_path: Path) -> None:
+    """The second task reads its upstream's plan and a file of its own: the file is checked."""
+    file, data = _module(
+        tmp_path,
+        """
+        other = provider.bucket("lake", "other.parquet")
+        final = provider.bucket("lake", "final.parquet")
+
+        @local.task()
+        def first(orders):
+            return orders
+
+        @local.task()
+        def second(mid, extra):
+            return mid.join(extra, on="a")
+
+        from glacier import Pipeline
+
+        step = Pipeline(name="chain", orders=raw).transform(first).to(out)
+        p = Pipeline(name="chain", mid=step, extra=other).transform(second).to(final)
+        """,
+        name="corruptchain",
+    )
+    (data / "lake" / "other.parquet").write_bytes(b"PAR1 this is not parquet at all")
+    (compiled,) = load_pipelines(str(file)).pipelines
+    with pytest.raises(ExecutionError) as raised:
+        run_pipeline(compiled, state_dir=tmp_path / "state")
+    assert raised.value.task == "second"
+    assert "input 'extra'" in str(raised.value) and "other.parquet) could not be read" in str(raised.value)
+    assert (data / "lake" / "out.parquet").exists()  # the first task's output is kept
+    assert not (data / "lake" / "final.parquet").exists()
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_a_cache_hit_does_not_read_its_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fuse: bool
+) -> None:
+    """A hit's inputs have the content identities of the run that read them: their footers
+    are not read again (a cached rerun of many tasks stays cheap)."""
+    import glacier.runner.task as task_module
+
+    file, _ = _module(
+        tmp_path,
+        """
+        @local.task(cache=True)
+        def t(orders):
+            return orders
+
+        p = raw.transform(t).to(out)
+        """,
+        name="cachedread",
+    )
+    read: list[str] = []
+    footer = task_module.parquet_rows
+    monkeypatch.setattr(task_module, "parquet_rows", lambda uri: read.append(uri) or footer(uri))
+    (compiled,) = load_pipelines(str(file)).pipelines
+    first = run_pipeline(compiled, state_dir=tmp_path / "state", fuse=fuse)
+    assert first.tasks["t"].status == "succeeded" and len(read) == 1
+    again = run_pipeline(compiled, state_dir=tmp_path / "state", fuse=fuse)
+    assert again.tasks["t"].status == "cached" and len(read) == 1
 
 
 def test_an_empty_directory_source_is_named_as_the_input(tmp_path: Path) -> None:

@@ -250,6 +250,13 @@ CASES: dict[str, Case] = {
         "Pipeline(description=...) got a bucket, but 'description' is reserved",
         "rename that source and the task parameter (e.g. 'description_df')",
     ),
+    "description_not_text": Case(
+        "Pipeline(name='x', description=5)",
+        lambda _: Pipeline(name="x", description=5),  # type: ignore[arg-type]
+        DefinitionError,
+        "Pipeline 'x' has description=5",
+        "pass the description as a string",
+    ),
     "pipeline_without_name_or_sources": Case(
         "Pipeline()",
         lambda _: Pipeline(),
@@ -332,8 +339,29 @@ CASES: dict[str, Case] = {
         "@ex.task(callback=object())",
         lambda _: _task_with(callback=object())(),
         DefinitionError,
-        "Task 'plain_function' has a config value that is not plain data",
-        "pass only strings, numbers, booleans, lists and dicts",
+        "Task 'plain_function' has a config value that is not plain data: callback is of type object",
+        "pass only strings, numbers, booleans, None, lists and dicts with string keys",
+    ),
+    "task_config_tuple": Case(
+        "@ex.task(sizes=(1, 2))",
+        lambda _: _task_with(sizes=(1, 2))(),
+        DefinitionError,
+        "sizes is of type tuple (use a list)",
+        "lists and dicts with string keys",
+    ),
+    "task_config_number_key": Case(
+        "@ex.task(limits={'a': {1: 2}})",
+        lambda _: _task_with(limits={"a": {1: 2}})(),
+        DefinitionError,
+        "limits['a'] has the key 1 (int; keys must be strings)",
+        "lists and dicts with string keys",
+    ),
+    "task_config_nan": Case(
+        "@ex.task(threshold=float('nan'))",
+        lambda _: _task_with(threshold=float("nan"))(),
+        DefinitionError,
+        "threshold is nan (JSON has no NaN or infinity)",
+        "pass only strings, numbers",
     ),
     "task_with_varargs": Case(
         "@ex.task def spread(*frames)",
@@ -377,6 +405,13 @@ CASES: dict[str, Case] = {
         DefinitionError,
         "Pipeline 'pipeline_remote_parquet' mixes buckets from providers with different storage configs",
         "create every bucket of one pipeline from the same Provider",
+    ),
+    "managed_not_bool": Case(
+        "provider.bucket('data', 'vendor.parquet', managed='no')",
+        lambda _: provider.bucket("data", "vendor.parquet", managed="no"),  # type: ignore[arg-type]
+        DefinitionError,
+        "Dataset 'data/vendor.parquet' has managed='no'",
+        "pass managed=True (Glacier creates the bucket) or managed=False",
     ),
     "bucket_both_managed_and_external": Case(
         "provider.bucket('data', 'vendor.parquet', managed=False) with managed 'data' buckets",

@@ -16,7 +16,7 @@ from glacier.dsl.lineage import (
     complete_step,
     ensure_task,
 )
-from glacier.dsl.names import check_pipeline_name, default_pipeline_name
+from glacier.dsl.names import check_description, check_pipeline_name, default_pipeline_name
 from glacier.dsl.pipeline import Pipeline
 from glacier.dsl.task import Task
 from glacier.dsl.triggers import Triggers
@@ -145,6 +145,7 @@ class Bucket:
     def with_name(self, name: str, description: str | None = None) -> Bucket:
         """Name the pipeline this bucket's lineage defines (returns self)."""
         check_pipeline_name(name)
+        check_description(name, description)
         self._metadata["name"] = name
         if description:
             self._metadata["description"] = description

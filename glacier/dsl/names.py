@@ -1,4 +1,5 @@
-"""Pipeline names: the rule a name must follow (it names cloud resources) and the default."""
+"""Pipeline names: the rule a name must follow (it names cloud resources), the default, and
+what a description may be."""
 
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ def check_pipeline_name(name: Any) -> None:
         raise DefinitionError(
             f"Pipeline name {name!r} cannot be used to name cloud resources.",
             fix="use 1-80 letters, digits, '_' or '-', starting with a letter (e.g. 'daily_etl').",
+        )
+
+
+def check_description(pipeline: Any, description: Any) -> None:
+    """A pipeline's description is text (or None): the DAG and the deployed resources keep it."""
+    if description is not None and not isinstance(description, str):
+        owner = f"Pipeline '{pipeline}'" if pipeline else "A pipeline"
+        raise DefinitionError(
+            f"{owner} has description={description!r}.",
+            fix="pass the description as a string, e.g. description='Daily sales totals', or leave it out.",
         )
 
 

@@ -23,7 +23,7 @@ from glacier.dsl.lineage import (
     complete_step,
     ensure_task,
 )
-from glacier.dsl.names import check_pipeline_name
+from glacier.dsl.names import check_description, check_pipeline_name
 from glacier.dsl.task import Task
 from glacier.dsl.triggers import Triggers
 from glacier.errors import DefinitionError
@@ -79,6 +79,7 @@ class Pipeline:
                 )
         if name is not None:
             check_pipeline_name(name)
+        check_description(name, description)
         if name is None and not sources:
             raise DefinitionError(
                 "Pipeline() needs a name or at least one source.",
@@ -271,6 +272,7 @@ class Pipeline:
 
     def with_name(self, name: str, description: str | None = None) -> Pipeline:
         check_pipeline_name(name)
+        check_description(name, description)
         self.name = name
         if description:
             self.description = description

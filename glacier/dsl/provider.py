@@ -153,6 +153,11 @@ class Provider:
         hive-partitioned directory dataset (``path/date=.../``) that runs and backfills one
         partition at a time."""
         ref = normalize_location(bucket, path)
+        if not isinstance(managed, bool):
+            raise DefinitionError(
+                f"Dataset '{ref.id}' has managed={managed!r}.",
+                fix="pass managed=True (Glacier creates the bucket) or managed=False (an existing bucket).",
+            )
         declared = None
         if schema is not None:
             from glacier.dag.schema import schema_from_declaration  # pydantic: only when declared

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-import json
+import math
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -148,13 +148,40 @@ def _check_options(name: Any, retries: Any, timeout: Any, cache: Any, config: di
         )
     if not isinstance(cache, bool):
         raise DefinitionError(f"Task '{name}' has cache={cache!r}.", fix="pass cache=True or False.")
-    try:
-        json.dumps(config, sort_keys=True)
-    except TypeError as exc:
-        raise DefinitionError(
-            f"Task '{name}' has a config value that is not plain data ({exc}).",
-            fix="pass only strings, numbers, booleans, lists and dicts as task config.",
-        ) from None
+    for key, value in config.items():
+        problem = _not_plain_data(value, key)
+        if problem is not None:
+            raise DefinitionError(
+                f"Task '{name}' has a config value that is not plain data: {problem}.",
+                fix="pass only strings, numbers, booleans, None, lists and dicts with string keys "
+                "as task config.",
+            )
+
+
+def _not_plain_data(value: Any, at: str) -> str | None:
+    """Where and why ``value`` is not plain JSON data, or None. The DAG keeps task config as
+    JSON, which the cloud side reads back: a tuple would come back a list, NaN or infinity
+    as null, a number key as a string, so each is refused here instead."""
+    if value is None or isinstance(value, bool | int | str):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{at} is {value!r} (JSON has no NaN or infinity)"
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _not_plain_data(item, f"{at}[{index}]")
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{at} has the key {key!r} ({type(key).__name__}; keys must be strings)"
+            problem = _not_plain_data(item, f"{at}[{key!r}]")
+            if problem is not None:
+                return problem
+        return None
+    hint = " (use a list)" if isinstance(value, tuple) else ""
+    return f"{at} is of type {type(value).__name__}{hint}"
 
 
 def _parameters(name: str, signature: inspect.Signature) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -328,6 +328,13 @@ CASES: dict[str, Case] = {
         "Task 'plain_function' has timeout=0",
         "pass a timeout in seconds greater than 0",
     ),
+    "infinite_timeout": Case(
+        "@ex.task(timeout=float('inf'))",
+        lambda _: _task_with(timeout=float("inf"))(),
+        DefinitionError,
+        "Task 'plain_function' has timeout=inf",
+        "pass a timeout in seconds greater than 0",
+    ),
     "cache_not_bool": Case(
         "@ex.task(cache='yes')",
         lambda _: _task_with(cache="yes")(),

@@ -140,7 +140,10 @@ def _check_options(name: Any, retries: Any, timeout: Any, cache: Any, config: di
             fix="pass a whole number of retries, 0 or more.",
         )
     if timeout is not None and (
-        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)  # JSON has no infinity: the DAG would carry no timeout
+        or timeout <= 0
     ):
         raise DefinitionError(
             f"Task '{name}' has timeout={timeout!r}.",

@@ -23,8 +23,10 @@ __all__ = ["DatasetRef", "StepSpec", "build_dag", "check_bucket_name", "dataset_
 
 
 def dataset_node(ref: DatasetRef) -> DatasetNode:
-    """The DAG node of a dataset location: the one place its format is decided."""
-    node = DatasetNode(
+    """The DAG node of a dataset location: the one place its format is decided. A ref's
+    fields were checked when it was made (``normalize_location``, ``partition_keys``), so
+    the node is not validated again (``PipelineDAG.assemble``)."""
+    node = DatasetNode.model_construct(
         id=ref.id,
         bucket=ref.bucket,
         path=ref.path,
@@ -80,7 +82,7 @@ def build_dag(
     by_name = {task.name: task for task in tasks}
     written = {step.output.id for step in steps}
     sources = [ds for ds_id, ds in datasets.items() if ds_id not in written]
-    return PipelineDAG(
+    return PipelineDAG.assemble(
         name=name,
         description=description,
         storage=storage,
@@ -145,7 +147,7 @@ def _name_tasks(steps: list[StepSpec]) -> list[TaskNode]:
         name = step.task.name
         if len(uses[name]) > 1:
             name = f"{name}__{_slug(step.output.path)}"
-        node = TaskNode(
+        node = TaskNode.model_construct(  # from a checked TaskDefinition and ids made here
             **_definition_fields(step.task),
             name=name,
             inputs=dict(sorted((param, ref.id) for param, ref in step.inputs)),

@@ -34,7 +34,9 @@ class ExecutionResource:
 
         spec: ExecutorSpec | None = self.__dict__.get("_spec")
         if spec is None or spec.config is not self.config or spec.kind != self.type:
-            spec = self.__dict__["_spec"] = ExecutorSpec(kind=self.type, config=self.config)
+            # The config was checked when this executor was made (its class, its fields).
+            spec = ExecutorSpec.model_construct(kind=self.type, config=self.config)
+            self.__dict__["_spec"] = spec
         return spec
 
     @overload

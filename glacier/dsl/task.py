@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import math
 import re
 from collections.abc import Callable
@@ -93,16 +94,18 @@ class Task:
 
     @functools.cached_property
     def definition(self) -> TaskDefinition:
-        """The task as DAG data: built on first access (compiling a pipeline), once."""
+        """The task as DAG data: built on first access (compiling a pipeline), once. Every
+        value was checked when the task was declared, so the node is not validated again
+        (``PipelineDAG.assemble``); values take the types validation would give them."""
         from glacier.dag.model import TaskDefinition
 
-        return TaskDefinition(
+        return TaskDefinition.model_construct(
             name=self.name,
             executor=self.executor.spec,
             retries=self.retries,
-            timeout=self.timeout,
+            timeout=None if self.timeout is None else float(self.timeout),
             cache=self.cache,
-            config=self.config,
+            config=json.loads(json.dumps(self.config)),  # plain JSON values, copied
             retry_on=self.retry_on,
             code_ref=f"{self.func.__module__}:{self.func.__qualname__}",
             code_hash=source_hash(self.func),

@@ -176,7 +176,7 @@ def _run_local(
 
 @click.command()
 @pipeline_option
-@click.option("--limit", "-n", type=int, default=10, help="How many runs.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=10, help="How many runs.")
 @state_dir_option
 def history(pipeline: str | None, limit: int, state_dir: str | None) -> None:
     """Show recent local runs and their tasks (status, rows, bytes, seconds)."""

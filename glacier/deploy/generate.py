@@ -76,6 +76,22 @@ def generate_project(
     """Write a Pulumi project that deploys ``pipelines`` (one, or several from one module)."""
     if isinstance(pipelines, CompiledPipeline):
         pipelines = [pipelines]
+    return _generate(pipelines, output_dir, project_name, overwrite=overwrite, clash_fix=_GENERATE_CLASH)
+
+
+# What a clash with files already there tells the user to do, from the API or from the CLI.
+_GENERATE_CLASH = "choose an empty directory, or pass overwrite=True to replace them."
+_INIT_CLASH = "pass `glacier init` a new or empty directory, or move those files out of it."
+
+
+def _generate(
+    pipelines: Sequence[CompiledPipeline],
+    output_dir: str | Path,
+    project_name: str | None,
+    *,
+    overwrite: bool,
+    clash_fix: str,
+) -> GeneratedProject:
     if not pipelines:
         raise DeploymentError("No pipelines to generate a project for.", fix="pass at least one pipeline.")
     module_file, root = _module_of(pipelines[0])
@@ -90,7 +106,7 @@ def generate_project(
     files["Pulumi.yaml"] = _pulumi_yaml(name, rel_module, [p.name for p in pipelines]).encode()
     files["__main__.py"] = program_text()
     files["requirements.txt"] = _requirements().encode()
-    _write_all(out, files, overwrite=overwrite)
+    _write_all(out, files, overwrite=overwrite, clash_fix=clash_fix)
     return GeneratedProject(out, tuple(sorted(files)), tuple(p.name for p in pipelines))
 
 
@@ -106,11 +122,10 @@ def init_project(
     out = Path(directory).resolve()
     module = out / "pipelines.py"
     example = EXAMPLE_PIPELINE.format(name=name, bucket=bucket, source=EXAMPLE_SOURCE)
-    _write_all(out, {"pipelines.py": example.encode()}, overwrite=False)
+    _write_all(out, {"pipelines.py": example.encode()}, overwrite=False, clash_fix=_INIT_CLASH)
     loaded = loader(str(module))
-    generated = generate_project(
-        list(loaded.pipelines), out, project_name=_slug(out.name) or "glacier-project"
-    )
+    project_name = _slug(out.name) or "glacier-project"
+    generated = _generate(list(loaded.pipelines), out, project_name, overwrite=False, clash_fix=_INIT_CLASH)
     sample = f"data/{bucket}/{EXAMPLE_SOURCE}"  # where `glacier run` reads the example's source
     _sample_events(out / sample)
     return GeneratedProject(out, (*generated.files, sample), generated.pipelines)
@@ -192,7 +207,7 @@ def _requirements() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_all(out: Path, files: dict[str, bytes], *, overwrite: bool) -> None:
+def _write_all(out: Path, files: dict[str, bytes], *, overwrite: bool, clash_fix: str) -> None:
     clashes = [
         name
         for name, data in sorted(files.items())
@@ -201,7 +216,7 @@ def _write_all(out: Path, files: dict[str, bytes], *, overwrite: bool) -> None:
     if clashes and not overwrite:
         raise DeploymentError(
             f"'{out}' already has different {', '.join(clashes)}.",
-            fix="choose an empty directory, or pass overwrite=True to replace them.",
+            fix=clash_fix,
         )
     for name, data in sorted(files.items()):
         target = out / name

@@ -15,6 +15,7 @@ from deploy_helpers import COMPONENT, REPO, write_project
 from glacier.cli import app
 from glacier.deploy.plan import run_under_mocks
 from glacier.dsl.discovery import load_pipelines
+from glacier.errors import DeploymentError
 
 runner = CliRunner()
 EXAMPLE = str(REPO / "examples/seed_000/core_multi_source.py")
@@ -83,6 +84,7 @@ def test_init_scaffolds_a_project_that_plans(tmp_path: Path, monkeypatch: pytest
     assert "example_pipeline" in json.loads(planned.stdout)["outputs"]
     again = runner.invoke(app, ["init", str(target), "--name", "other"])
     assert again.exit_code == 1 and "already has different pipelines.py" in again.output
+    assert "move those files out of it" in again.output and "overwrite=True" not in again.output
 
 
 def test_run_generate_writes_a_ready_project(tmp_path: Path) -> None:
@@ -100,6 +102,12 @@ def test_run_generate_writes_a_ready_project(tmp_path: Path) -> None:
     assert 'value: ["etl.py"]' in (out / "Pulumi.yaml").read_text()
     assert 'value: ["simple_etl"]' in (out / "Pulumi.yaml").read_text()
     assert (out / "__main__.py").read_text() == (tmp_path / "infra" / "__main__.py").read_text()
+    (out / "Pulumi.yaml").write_text("name: edited\n")
+    with pytest.raises(DeploymentError, match=r"already has different Pulumi\.yaml") as clash:
+        pipeline_object.run(mode="generate", output_dir=out)
+    assert clash.value.fix == "choose an empty directory, or pass overwrite=True to replace them."
+    pipeline_object.run(mode="generate", output_dir=out, overwrite=True)
+    assert 'value: ["simple_etl"]' in (out / "Pulumi.yaml").read_text()
 
 
 def test_pulumi_program_deploys_the_configured_modules(monkeypatch: pytest.MonkeyPatch) -> None:

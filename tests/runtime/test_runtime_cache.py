@@ -158,6 +158,8 @@ def test_history_cli(tmp_path: Path, state_dir: Path) -> None:
     empty = CliRunner().invoke(app, ["history", "--state-dir", str(tmp_path / "none")])
     assert empty.exit_code == 0 and "No runs recorded" in empty.output
     assert not (tmp_path / "none").exists()
+    negative = CliRunner().invoke(app, ["history", "--state-dir", str(state_dir), "--limit", "-1"])
+    assert negative.exit_code == 2 and "-1 is not in the range x>=1" in negative.output  # not "all runs"
 
 
 _HELPER_MODULE = """

@@ -48,6 +48,39 @@ def test_every_mode_rejects_an_unknown_option(mode: str, tmp_path: Path) -> None
         _pipeline().run(mode=mode, typo=1)
 
 
+@pytest.mark.parametrize(
+    ("mode", "option", "value", "expected"),
+    [
+        ("local", "state_dir", 5, "str | Path | None"),
+        ("local", "fuse", "yes", "bool"),
+        ("local", "max_workers", True, "int | None"),
+        ("generate", "output_dir", 5, "str | Path"),
+        ("cloud", "wait", "no", "bool"),
+    ],
+)
+def test_an_option_of_the_wrong_type_is_named_before_anything_runs(
+    mode: str, option: str, value: object, expected: str, tmp_path: Path
+) -> None:
+    with pytest.raises(DefinitionError) as info:
+        _pipeline().run(mode=mode, **{option: value})
+    assert info.value.problem == f"run(mode={mode!r}) of pipeline 'tidy_up' got {option}={value!r}."
+    assert info.value.fix == f"pass {option} as {expected}."
+
+
+def test_plain_option_values_of_the_right_kind_pass(tmp_path: Path) -> None:
+    """A path object, an int or a Fraction for a float: not refused."""
+    from fractions import Fraction
+
+    from glacier.dsl.modes import _accepts
+
+    assert _accepts("str | Path | None", tmp_path) and _accepts("str | Path | None", None)
+    assert _accepts("float", 2) and _accepts("float", Fraction(1, 2)) and _accepts("int | None", 3)
+    assert _accepts("bool", False) and _accepts("int", True) is False
+    assert _accepts("StorageConfig | str | None", 5) is None  # not judged here: the backend does
+    project = _pipeline().run(mode="generate", output_dir=tmp_path / "infra", overwrite=False)
+    assert project.path == (tmp_path / "infra").resolve()
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_every_backend_takes_the_compiled_pipeline_first(mode: str) -> None:
     module, name = _BACKENDS[mode]

@@ -29,7 +29,6 @@ task's own re-run's.
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, field
 
@@ -39,7 +38,7 @@ from glacier.dag.model import TaskNode
 from glacier.io import Dataset
 from glacier.io.cancel import CancelToken
 from glacier.io.datasets.base import PendingWrite
-from glacier.runner.cache import cache_hit, cache_key, helpers_hash
+from glacier.runner.cache import cache_key, helpers_hash
 from glacier.runner.fuse import Group
 from glacier.runner.result import TaskRun
 from glacier.runner.task import RunContext, TaskExecution
@@ -107,8 +106,11 @@ class FusedGroup:
                 producer = context.dag.producer(dataset_id)
                 if producer is not None and producer in self.members:
                     inside[param] = producer
-            if not inside and self._cached(execution):
-                continue
+            if not inside:
+                cached = execution.from_cache()
+                if cached is not None:
+                    self._done(cached)
+                    continue
             outside = [p for p in task.inputs if p not in inside]
             if inside:  # its published inputs are stat-ed now, its members' after the publish
                 self._stat(execution, outside)
@@ -117,28 +119,6 @@ class FusedGroup:
             member = _Member(execution, inside)
             self.members[name] = member
             member.prepared = time.perf_counter() - started
-
-    def _cached(self, execution: TaskExecution) -> bool:
-        """What ``TaskExecution.run`` does before its attempts: stat the inputs, the key, the
-        cache; True (and the ``cached`` run recorded) on a hit."""
-        context, task = self.context, execution.task
-        execution._stat_inputs()
-        func = execution.func = context.function(task)
-        reach = helpers_hash(func, task.name) if task.cache else ""
-        execution.key = (
-            None if reach is None else cache_key(task, execution.event, execution.fingerprints, reach)
-        )
-        if not task.cache or execution.key is None:
-            return False
-        identify = functools.partial(context.identity, task)
-        hit = cache_hit(
-            context.history, context.dag.name, task, execution.event, execution.key, context.options, identify
-        )
-        if hit is None:
-            return False
-        cached = execution._task_run("cached", rows=hit.rows, bytes=hit.output_bytes)
-        self._done(execution._finish(cached, hit.output_fingerprint))
-        return True
 
     @staticmethod
     def _stat(execution: TaskExecution, params: list[str]) -> None:

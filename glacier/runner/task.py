@@ -103,20 +103,12 @@ class TaskExecution:
         if context.reporter:
             context.reporter.task_started(context.dag.name, task.name)
         try:
-            self._stat_inputs()
-            func = self.func = context.function(task)
-            reach = helpers_hash(func, task.name) if task.cache else ""
-            self.key = None if reach is None else cache_key(task, self.event, self.fingerprints, reach)
-            if task.cache and self.key is not None:
-                identify = functools.partial(context.identity, task)
-                hit = cache_hit(
-                    context.history, context.dag.name, task, self.event, self.key, context.options, identify
-                )
-                if hit is not None:
-                    cached = self._task_run("cached", rows=hit.rows, bytes=hit.output_bytes)
-                    return self._finish(cached, hit.output_fingerprint)
+            cached = self.from_cache()
+            if cached is not None:
+                return cached
+            assert self.func is not None
             self.check_readable(self.event.inputs)
-            outcome = self._attempts(func)
+            outcome = self._attempts(self.func)
             stored = stat_uri(self.event.output.uri, self.event.output.format, context.options)
             run = self._task_run(
                 "succeeded",
@@ -133,6 +125,25 @@ class TaskExecution:
             if context.stop.stopped:
                 return self._task_run("interrupted", attempts=self.attempts, error="interrupted")
             return self._finish(self._failed(exc), None)
+
+    def from_cache(self) -> TaskRun | None:
+        """Stat the inputs, import the function and make the cache key; on a cache hit, the
+        finished ``cached`` run, else None (the task then reads its inputs and runs)."""
+        context, task = self.context, self.task
+        self._stat_inputs()
+        func = self.func = context.function(task)
+        reach = helpers_hash(func, task.name) if task.cache else ""
+        self.key = None if reach is None else cache_key(task, self.event, self.fingerprints, reach)
+        if not task.cache or self.key is None:
+            return None
+        identify = functools.partial(context.identity, task)
+        hit = cache_hit(
+            context.history, context.dag.name, task, self.event, self.key, context.options, identify
+        )
+        if hit is None:
+            return None
+        cached = self._task_run("cached", rows=hit.rows, bytes=hit.output_bytes)
+        return self._finish(cached, hit.output_fingerprint)
 
     def _gained(self, added: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         """The undeclared ('evolve') columns the task's previous successful run did not meet."""

@@ -55,6 +55,7 @@ def test_every_mode_rejects_an_unknown_option(mode: str, tmp_path: Path) -> None
         ("local", "fuse", "yes", "bool"),
         ("local", "max_workers", True, "int | None"),
         ("generate", "output_dir", 5, "str | Path"),
+        ("analyze", "state_dir", 5, "str | Path | None"),
         ("cloud", "wait", "no", "bool"),
     ],
 )

@@ -113,22 +113,12 @@ class FusedGroup:
                     continue
             outside = [p for p in task.inputs if p not in inside]
             if inside:  # its published inputs are stat-ed now, its members' after the publish
-                self._stat(execution, outside)
+                execution.stat_inputs(outside)
                 execution.func = context.function(task)
             execution.check_readable(outside)  # what comes from a member is its plan, not a file
             member = _Member(execution, inside)
             self.members[name] = member
             member.prepared = time.perf_counter() - started
-
-    @staticmethod
-    def _stat(execution: TaskExecution, params: list[str]) -> None:
-        """``TaskExecution._stat_inputs`` for some of the task's inputs."""
-        event = execution.event
-        execution.event = event.model_copy(update={"inputs": {p: event.inputs[p] for p in params}})
-        try:
-            execution._stat_inputs()
-        finally:
-            execution.event = event
 
     # -- 2. and 3. one query, then the publishes ------------------------------------------------
     def _plan(self, member: _Member) -> pl.LazyFrame:
@@ -176,7 +166,7 @@ class FusedGroup:
     def _succeeded(self, member: _Member, share: float) -> TaskRun:
         execution, task, context = member.execution, member.task, self.context
         if member.inside:  # its members' outputs are published now: stat them, then the key
-            self._stat(execution, list(member.inside))
+            execution.stat_inputs(member.inside)
             reach = helpers_hash(execution.func, task.name) if task.cache and execution.func else ""
             execution.key = (
                 None if reach is None else cache_key(task, execution.event, execution.fingerprints, reach)

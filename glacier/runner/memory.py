@@ -156,7 +156,7 @@ def run_gate(context: RunContext, outcomes: dict[str, TaskRun]) -> MemoryGate:
         for dataset in dag.source_datasets():
             try:
                 stored = stat_uri(context.uri(dataset.id), dataset.format, context.options)
-            except Exception:  # the task reading it names the problem (_stat_inputs)
+            except Exception:  # the task reading it names the problem (stat_inputs)
                 stored = None
             sources[dataset.id] = stored.bytes if stored else None
 

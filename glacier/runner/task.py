@@ -130,7 +130,7 @@ class TaskExecution:
         """Stat the inputs, import the function and make the cache key; on a cache hit, the
         finished ``cached`` run, else None (the task then reads its inputs and runs)."""
         context, task = self.context, self.task
-        self._stat_inputs()
+        self.stat_inputs()
         func = self.func = context.function(task)
         reach = helpers_hash(func, task.name) if task.cache else ""
         self.key = None if reach is None else cache_key(task, self.event, self.fingerprints, reach)
@@ -158,9 +158,11 @@ class TaskExecution:
         }
         return {uri: columns for uri, columns in gained.items() if columns}
 
-    def _stat_inputs(self) -> None:
-        """Every input must exist; its size and fingerprint feed the cache key and history."""
-        for param, location in self.event.inputs.items():
+    def stat_inputs(self, params: Iterable[str] | None = None) -> None:
+        """Every input (or those of ``params``) must exist; its size and fingerprint feed the
+        cache key and history."""
+        for param in self.event.inputs if params is None else params:
+            location = self.event.inputs[param]
             stored = stat_uri(location.uri, location.format, self.context.options)
             dataset_id = self.task.inputs[param]
             if stored is None:
